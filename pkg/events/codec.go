@@ -1,0 +1,138 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// NATS headers carrying the CloudEvents 1.0 attributes (binary content mode
+// of the CloudEvents NATS binding) and the dedupe id.
+const (
+	HeaderSpecVersion = "ce-specversion"
+	HeaderID          = "ce-id"
+	HeaderSource      = "ce-source"
+	HeaderType        = "ce-type"
+	HeaderTime        = "ce-time"
+	HeaderSubject     = "ce-subject"
+	HeaderContentType = "content-type"
+	HeaderMsgID       = nats.MsgIdHdr
+
+	SpecVersion     = "1.0"
+	ContentTypeJSON = "application/json"
+	ContentTypeProto = "application/protobuf"
+)
+
+// Event is one idsync event: the CloudEvents attributes and a typed payload.
+type Event struct {
+	// ID is the CloudEvents id and the Nats-Msg-Id (dedupe key).
+	ID string
+	// Type is the catalog entry; its Name is the CloudEvents type.
+	Type *Type
+	// Source is the CloudEvents source (a URI reference).
+	Source string
+	// Subject is the affected user or project id (never an email).
+	Subject string
+	// Time is when it happened at the source.
+	Time time.Time
+	// Payload is a message of Type.Payload.
+	Payload proto.Message
+}
+
+// ErrInvalid wraps every decoding failure: the message does not follow the
+// documented format and retrying will not change that.
+var ErrInvalid = errors.New("invalid event")
+
+var jsonOut = protojson.MarshalOptions{}
+var jsonIn = protojson.UnmarshalOptions{DiscardUnknown: true}
+
+// Encode builds the NATS message for ev in namespace ns: headers carry the
+// attributes, the data is the payload in the proto3 JSON mapping.
+func Encode(ns Namespace, ev Event) (*nats.Msg, error) {
+	if ev.Type == nil || ev.ID == "" || ev.Payload == nil {
+		return nil, fmt.Errorf("events.Encode: type, id and payload are required")
+	}
+	if ev.Payload.ProtoReflect().Descriptor() != ev.Type.Payload.Descriptor() {
+		return nil, fmt.Errorf("events.Encode: %s carries %s, not %s", ev.Type.Name,
+			ev.Type.Payload.Descriptor().FullName(), ev.Payload.ProtoReflect().Descriptor().FullName())
+	}
+	data, err := jsonOut.Marshal(ev.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("events.Encode %s: %w", ev.Type.Name, err)
+	}
+	m := nats.NewMsg(ns.Subject(ev.Type))
+	m.Data = data
+	h := m.Header
+	h.Set(HeaderSpecVersion, SpecVersion)
+	h.Set(HeaderID, ev.ID)
+	h.Set(HeaderSource, ev.Source)
+	h.Set(HeaderType, ev.Type.Name)
+	if !ev.Time.IsZero() {
+		h.Set(HeaderTime, ev.Time.UTC().Format(time.RFC3339Nano))
+	}
+	if ev.Subject != "" {
+		h.Set(HeaderSubject, ev.Subject)
+	}
+	h.Set(HeaderContentType, ContentTypeJSON)
+	h.Set(HeaderMsgID, ev.ID)
+	return m, nil
+}
+
+// Decode reads an event published by idsync or by any system that follows the
+// documented format. The type comes from ce-type, or from the subject when
+// ce-type is absent; the two must agree. Every failure wraps ErrInvalid.
+func (c *Catalog) Decode(ns Namespace, subject string, h nats.Header, data []byte) (Event, error) {
+	rel, ok := ns.Relative(subject)
+	if !ok {
+		return Event{}, fmt.Errorf("%w: subject %q is outside namespace %q", ErrInvalid, subject, string(ns))
+	}
+	t, ok := c.BySubject(rel)
+	if !ok {
+		return Event{}, fmt.Errorf("%w: subject %q is not in the catalog", ErrInvalid, subject)
+	}
+	if ct := h.Get(HeaderType); ct != "" && ct != t.Name {
+		return Event{}, fmt.Errorf("%w: ce-type %q does not match subject %q", ErrInvalid, ct, subject)
+	}
+	if v := h.Get(HeaderSpecVersion); v != SpecVersion {
+		return Event{}, fmt.Errorf("%w: ce-specversion %q, want %q", ErrInvalid, v, SpecVersion)
+	}
+	ev := Event{
+		ID:      h.Get(HeaderID),
+		Type:    t,
+		Source:  h.Get(HeaderSource),
+		Subject: h.Get(HeaderSubject),
+	}
+	if ev.ID == "" {
+		return Event{}, fmt.Errorf("%w: ce-id is missing", ErrInvalid)
+	}
+	if ts := h.Get(HeaderTime); ts != "" {
+		tm, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			return Event{}, fmt.Errorf("%w: ce-time %q is not RFC 3339", ErrInvalid, ts)
+		}
+		ev.Time = tm
+	}
+	payload := t.Payload.New().Interface()
+	mt, _, err := mime.ParseMediaType(h.Get(HeaderContentType))
+	if err != nil && h.Get(HeaderContentType) != "" {
+		return Event{}, fmt.Errorf("%w: content-type %q", ErrInvalid, h.Get(HeaderContentType))
+	}
+	switch mt {
+	case "", ContentTypeJSON:
+		err = jsonIn.Unmarshal(data, payload)
+	case ContentTypeProto, "application/x-protobuf":
+		err = proto.Unmarshal(data, payload)
+	default:
+		return Event{}, fmt.Errorf("%w: content-type %q (want %s or %s)", ErrInvalid, mt, ContentTypeJSON, ContentTypeProto)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("%w: %s data: %v", ErrInvalid, t.Name, err)
+	}
+	ev.Payload = payload
+	return ev, nil
+}
