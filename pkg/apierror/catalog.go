@@ -34,7 +34,6 @@ const (
 	BusUnavailable Code = "bus_unavailable"
 	BusTimeout     Code = "bus_timeout"
 	BusFull        Code = "bus_full"
-	ShuttingDown   Code = "shutting_down"
 
 	// A bug or an unexpected failure.
 	Internal Code = "internal"
@@ -66,7 +65,6 @@ var Catalog = []Entry{
 	{BusUnavailable, http.StatusServiceUnavailable, true, "NATS JetStream is unreachable or the stream has no leader; nothing was stored. Retry after the Retry-After delay."},
 	{BusTimeout, http.StatusServiceUnavailable, true, "JetStream did not acknowledge within IDSYNC_PUBLISH_TIMEOUT; the event may or may not be stored, and a retry is deduplicated."},
 	{BusFull, http.StatusServiceUnavailable, true, "The stream reached its size limit (IDSYNC_STREAM_MAX_BYTES) and refuses new events until consumers catch up or old events age out."},
-	{ShuttingDown, http.StatusServiceUnavailable, true, "The gateway is draining for shutdown; another replica (or this one, restarted) will take the request."},
 	{Internal, http.StatusInternalServerError, true, "An unexpected failure inside idsync; it is logged with the request id."},
 }
 
