@@ -72,7 +72,7 @@ type Type struct {
 	// DisplayName is human-readable ("Okta User Deleted"); TypeName is in the
 	// style of the events API (okta.UserDeletedEvent).
 	DisplayName, TypeName string
-	Description      string
+	Description           string
 	// Payload is the proto message carried as data.
 	Payload protoreflect.MessageType
 	// Tags, e.g. sync-eligible, okta-event-hook-eligible, outcome.
@@ -278,4 +278,3 @@ func build() (*Catalog, error) {
 func payloadOf(m interface{ ProtoReflect() protoreflect.Message }) protoreflect.MessageType {
 	return m.ProtoReflect().Type()
 }
-

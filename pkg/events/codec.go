@@ -23,8 +23,8 @@ const (
 	HeaderContentType = "content-type"
 	HeaderMsgID       = nats.MsgIdHdr
 
-	SpecVersion     = "1.0"
-	ContentTypeJSON = "application/json"
+	SpecVersion      = "1.0"
+	ContentTypeJSON  = "application/json"
 	ContentTypeProto = "application/protobuf"
 )
 

@@ -241,4 +241,3 @@ func VerificationEvent(cat *events.Catalog, r *Registration, d Decision, meta Me
 		},
 	}, nil
 }
-

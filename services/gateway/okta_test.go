@@ -17,9 +17,9 @@ func logEvent(uuid, eventType, userID string) map[string]any {
 	ev := map[string]any{
 		"uuid": uuid, "published": "2026-11-20T10:00:00.000Z", "eventType": eventType, "version": "0",
 		"severity": "INFO", "displayMessage": eventType, "legacyEventType": nil,
-		"actor":   map[string]any{"id": "00uadmin", "type": "User", "alternateId": "admin@example.com", "displayName": "Admin"},
-		"client":  map[string]any{"ipAddress": "192.0.2.10", "userAgent": map[string]any{"rawUserAgent": "Mozilla/5.0"}},
-		"outcome": map[string]any{"result": "SUCCESS", "reason": nil},
+		"actor":       map[string]any{"id": "00uadmin", "type": "User", "alternateId": "admin@example.com", "displayName": "Admin"},
+		"client":      map[string]any{"ipAddress": "192.0.2.10", "userAgent": map[string]any{"rawUserAgent": "Mozilla/5.0"}},
+		"outcome":     map[string]any{"result": "SUCCESS", "reason": nil},
 		"transaction": map[string]any{"type": "WEB", "id": "txn-1"},
 	}
 	if userID != "" {
@@ -138,10 +138,22 @@ func TestOktaRequests(t *testing.T) {
 			{name: "trailing data", method: "POST", path: "/okta/events", header: auth, body: append(oktaBatch(create), []byte(` {}`)...), status: 400, code: "invalid_json"},
 			{name: "no data.events", method: "POST", path: "/okta/events", header: auth, body: []byte(`{"eventType":"com.okta.event_hook","data":{}}`), status: 400, code: "schema_violation"},
 			{name: "wrong envelope type", method: "POST", path: "/okta/events", header: auth, body: mutate(t, oktaBatch(create), func(m map[string]any) { m["eventType"] = "com.okta.user.pre-registration" }), status: 400, code: "schema_violation"},
-			{name: "event without uuid", method: "POST", path: "/okta/events", header: auth, body: oktaBatch(func() map[string]any { e := logEvent("x", "user.lifecycle.create", "00u1"); delete(e, "uuid"); return e }()), status: 400, code: "schema_violation"},
-			{name: "published is not a time", method: "POST", path: "/okta/events", header: auth, body: oktaBatch(func() map[string]any { e := logEvent("x2", "user.lifecycle.create", "00u1"); e["published"] = "yesterday"; return e }()), status: 400, code: "schema_violation"},
+			{name: "event without uuid", method: "POST", path: "/okta/events", header: auth, body: oktaBatch(func() map[string]any {
+				e := logEvent("x", "user.lifecycle.create", "00u1")
+				delete(e, "uuid")
+				return e
+			}()), status: 400, code: "schema_violation"},
+			{name: "published is not a time", method: "POST", path: "/okta/events", header: auth, body: oktaBatch(func() map[string]any {
+				e := logEvent("x2", "user.lifecycle.create", "00u1")
+				e["published"] = "yesterday"
+				return e
+			}()), status: 400, code: "schema_violation"},
 			{name: "eventType with spaces", method: "POST", path: "/okta/events", header: auth, body: oktaBatch(logEvent("x3", "user lifecycle create", "00u1")), status: 400, code: "schema_violation"},
-			{name: "target of the wrong type", method: "POST", path: "/okta/events", header: auth, body: oktaBatch(func() map[string]any { e := logEvent("x4", "user.lifecycle.create", "00u1"); e["target"] = "00u1"; return e }()), status: 400, code: "schema_violation"},
+			{name: "target of the wrong type", method: "POST", path: "/okta/events", header: auth, body: oktaBatch(func() map[string]any {
+				e := logEvent("x4", "user.lifecycle.create", "00u1")
+				e["target"] = "00u1"
+				return e
+			}()), status: 400, code: "schema_violation"},
 			{name: "delete without a User target rejects the whole batch", method: "POST", path: "/okta/events", header: auth, body: oktaBatch(logEvent("uuid-ok-unpublished", "user.lifecycle.create", "00u7"), noUser), status: 400, code: "schema_violation", contains: "/data/events/1"},
 			{name: "oversized body", method: "POST", path: "/okta/events", header: auth, body: big, status: 413, code: "body_too_large"},
 			{name: "text/plain", method: "POST", path: "/okta/events", header: withHeader("Content-Type", "text/plain"), body: oktaBatch(create), status: 415, code: "unsupported_media_type"},

@@ -36,7 +36,7 @@ func TestOktaVerifyEmail(t *testing.T) {
 			{name: "subdomain wildcard", header: auth, body: registration(t, "ann@dev.mia-platform.eu"), status: 200,
 				want: `{"commands":[{"type":"com.okta.user.profile.update","value":{"login":"ann@dev.mia-platform.eu"}}]}`, allowed: ptr(true)},
 			{name: "wildcard does not match the apex", header: auth, body: registration(t, "bob@mia-platform.eu"), status: 200,
-				want: `{"commands":[{"type":"com.okta.action.update","value":{"registration":"DENY"}}],"error":{"errorSummary":"Registration is not allowed","errorCauses":[{"errorSummary":"Registration with an email address at mia-platform.eu is not allowed.","reason":"INVALID_EMAIL_DOMAIN","locationType":"body","location":"data.userProfile.email","domain":"end-user"}]}}`,
+				want:    `{"commands":[{"type":"com.okta.action.update","value":{"registration":"DENY"}}],"error":{"errorSummary":"Registration is not allowed","errorCauses":[{"errorSummary":"Registration with an email address at mia-platform.eu is not allowed.","reason":"INVALID_EMAIL_DOMAIN","locationType":"body","location":"data.userProfile.email","domain":"end-user"}]}}`,
 				allowed: ptr(false)},
 			{name: "domain case is ignored", header: auth, body: registration(t, "Carl@EXAMPLE.com"), status: 200,
 				want: `{"commands":[{"type":"com.okta.user.profile.update","value":{"login":"Carl@EXAMPLE.com"}}]}`, allowed: ptr(true)},
