@@ -1,0 +1,44 @@
+// Package idsync is the all-in-one program and the operator CLI: `idsync run`
+// starts the whole system in one process on an embedded NATS JetStream server
+// (store in the data directory), serving the gateway on one port.
+package idsync
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/idsync/idsync/services/gateway"
+)
+
+// Config is the all-in-one's configuration: the gateway's, plus where the
+// embedded NATS keeps its data and listens.
+type Config struct {
+	Gateway gateway.Config
+	DataDir string `env:"IDSYNC_DATA_DIR" default:"./data" help:"embedded JetStream store, generated secrets (and the SQLite event log)"`
+	// NATSListen is where the embedded server also accepts other systems
+	// (the nats CLI, internal publishers and subscribers).
+	NATSListen string `env:"IDSYNC_NATS_LISTEN" default:"127.0.0.1:4222" help:"where the embedded NATS listens for other systems; off = in-process only"`
+}
+
+// DefaultNATSListen is the default of IDSYNC_NATS_LISTEN.
+const DefaultNATSListen = "127.0.0.1:4222"
+
+// Validate reports every problem, one error each. Secrets are optional: the
+// all-in-one generates them.
+func (c Config) Validate() error {
+	errs := []error{c.Gateway.Validate(false)}
+	if strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, errors.New("IDSYNC_DATA_DIR: required"))
+	}
+	if c.NATSListen != "off" {
+		if _, _, err := net.SplitHostPort(c.NATSListen); err != nil {
+			errs = append(errs, fmt.Errorf("IDSYNC_NATS_LISTEN: %q is not host:port or off", c.NATSListen))
+		}
+	}
+	if c.Gateway.NATS.URL != "" {
+		errs = append(errs, c.Gateway.NATS.Validate(true))
+	}
+	return errors.Join(errs...)
+}

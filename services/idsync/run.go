@@ -1,0 +1,42 @@
+package idsync
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Run is the idsync command: `idsync [run]` starts the all-in-one; the other
+// subcommands are the operator CLI.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd, rest := "run", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, rest = args[0], args[1:]
+	}
+	switch cmd {
+	case "run":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		_, err := fmt.Fprintln(stdout, "idsync", version())
+		return err
+	case "help":
+		return usage(stdout)
+	default:
+		_ = usage(stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func usage(w io.Writer) error {
+	_, err := fmt.Fprint(w, `idsync — identity event hub
+
+usage:
+  idsync [run] [flags]   start the whole system in one process (embedded NATS JetStream)
+  idsync version         print the version
+  idsync help            this text
+
+Every flag has an environment variable; run "idsync run -h" for the list.
+`)
+	return err
+}

@@ -1,0 +1,134 @@
+package idsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/idsync/idsync/pkg/bus"
+	"github.com/idsync/idsync/pkg/config"
+	"github.com/idsync/idsync/pkg/httpserver"
+	"github.com/idsync/idsync/pkg/logging"
+	"github.com/idsync/idsync/pkg/metrics"
+	"github.com/idsync/idsync/services/gateway"
+)
+
+// serve runs the all-in-one until ctx is cancelled, then shuts down in
+// order: readiness off, in-flight HTTP requests finish, queued records are
+// published, the bus connection drains, the embedded server stops.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	start := time.Now()
+	var cfg Config
+	if _, err := config.Load(&cfg, "idsync run", args, getenv, stderr); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	level, _ := logging.ParseLevel(cfg.Gateway.LogLevel)
+	log := logging.New(stderr, level, "idsync")
+	reg := metrics.NewRegistry()
+
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("IDSYNC_DATA_DIR: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("IDSYNC_DATA_DIR: %w", err)
+	}
+	gen, err := ensureSecrets(dataDir, &cfg.Gateway.Hook.OktaSecrets, &cfg.Gateway.Hook.ConsoleSecrets)
+	if err != nil {
+		return err
+	}
+
+	b := banner{dataDir: dataDir, gen: gen, hook: cfg.Gateway.Hook}
+	var embedded *embeddedNATS
+	var natsOpts []nats.Option
+	if cfg.Gateway.NATS.URL == "" {
+		explicit := getenv("IDSYNC_NATS_LISTEN") != "" || flagGiven(args, "nats-listen")
+		host, port, note, err := listenPlan(cfg.NATSListen, explicit)
+		if err != nil {
+			return err
+		}
+		embedded, err = startEmbedded(dataDir, host, port, log)
+		if err != nil {
+			return err
+		}
+		defer embedded.shutdown()
+		natsOpts = append(natsOpts, nats.InProcessServer(embedded.srv))
+		b.natsURL, b.natsNote = embedded.url, note
+	} else {
+		b.natsURL, b.external = cfg.Gateway.NATS.URL, true
+	}
+
+	conn, err := bus.Connect(cfg.Gateway.NATS, "gateway", log, reg, natsOpts...)
+	if err != nil {
+		return err
+	}
+	gw, health, err := gateway.Start(ctx, cfg.Gateway, conn, log, reg)
+	if err != nil {
+		conn.NC.Close()
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Gateway.HTTP.Addr)
+	if err != nil {
+		gateway.Stop(gw, conn, time.Second)
+		return fmt.Errorf("IDSYNC_HTTP_ADDR %s: %w", cfg.Gateway.HTTP.Addr, err)
+	}
+	b.httpURL = "http://" + ln.Addr().String()
+	b.stream = cfg.Gateway.Namespace
+
+	router := gateway.NewRouter(log)
+	gw.Mount(router)
+	health.Mount(router)
+	router.Method("GET", "/metrics", metrics.Handler(reg))
+
+	served := make(chan error, 1)
+	go func() {
+		served <- httpserver.Serve(ctx, ln, router, cfg.Gateway.HTTP.Options(), health, log)
+	}()
+	waitReady(ctx, health, 10*time.Second)
+	b.readyIn = time.Since(start)
+	b.print(stdout)
+	log.LogAttrs(ctx, slog.LevelInfo, "ready", append(cfg.Gateway.LogAttrs(), slog.Int64("startup_ms", b.readyIn.Milliseconds()))...)
+
+	err = <-served
+	log.Info("shutting down")
+	gateway.Stop(gw, conn, cfg.Gateway.HTTP.ShutdownTimeout)
+	log.Info("stopped")
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// waitReady polls readiness so the banner is printed once requests succeed.
+func waitReady(ctx context.Context, h *httpserver.Health, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if h.Ready(ctx) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// flagGiven reports whether -name or --name appears in args.
+func flagGiven(args []string, name string) bool {
+	for _, a := range args {
+		for _, p := range []string{"-" + name, "--" + name} {
+			if a == p || len(a) > len(p) && a[:len(p)+1] == p+"=" {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,5 @@
+package idsync
+
+import "github.com/idsync/idsync/pkg/metrics"
+
+func version() string { return metrics.Version }
