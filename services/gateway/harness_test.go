@@ -47,9 +47,12 @@ func testHookConfig() gateway.HookConfig {
 	}
 }
 
+// harnessStreamBytes bounds each harness stream; benchmarks raise it.
+var harnessStreamBytes config.ByteSize = 8 << 20
+
 // harness is a gateway on an httptest server publishing to a real JetStream.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	conn   *bus.Conn
 	ns     events.Namespace
@@ -58,7 +61,7 @@ type harness struct {
 	reg    *prometheus.Registry
 }
 
-func newHarness(t *testing.T, tg bustest.Target, hook gateway.HookConfig) *harness {
+func newHarness(t testing.TB, tg bustest.Target, hook gateway.HookConfig) *harness {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	conn, err := bus.Connect(bus.ConnConfig{URL: tg.URL}, "gateway-test", logging.Discard(), reg)
@@ -68,7 +71,7 @@ func newHarness(t *testing.T, tg bustest.Target, hook gateway.HookConfig) *harne
 	t.Cleanup(conn.NC.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	streams := bus.StreamConfig{Replicas: 1, MaxAge: time.Hour, MaxBytes: 8 << 20, Duplicates: time.Hour, DLQMaxAge: time.Hour}
+	streams := bus.StreamConfig{Replicas: 1, MaxAge: time.Hour, MaxBytes: harnessStreamBytes, Duplicates: time.Hour, DLQMaxAge: time.Hour}
 	if err := bus.EnsureStreams(ctx, conn.JS, tg.NS, streams); err != nil {
 		t.Fatal(err)
 	}
