@@ -25,7 +25,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 const HeaderRequestID = "X-Request-Id"
 
 // serve turns a handlerFunc into an http.Handler with a request id, panic
-// recovery, the error body, metrics and one log line per request.
+// recovery, the error body, metrics and one log line per request (debug for
+// successes, info for refusals, error for failures of ours).
 func (g *Gateway) serve(route string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -66,6 +67,9 @@ func (g *Gateway) serve(route string, h handlerFunc) http.Handler {
 		status := sw.status
 		if status == 0 {
 			status = http.StatusOK
+		}
+		if err == nil {
+			log.Debug("request handled", "status", status, "duration_ms", time.Since(start).Milliseconds())
 		}
 		g.m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 		g.m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
