@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -59,6 +60,7 @@ const (
 // handlers, retries with backoff, dead-lettering, panic recovery, lag
 // metrics, and a drain on shutdown that loses nothing.
 type Consumer struct {
+	gate    Gate
 	conn    *Conn
 	ns      events.Namespace
 	cat     *events.Catalog
@@ -68,6 +70,20 @@ type Consumer struct {
 	log     *slog.Logger
 	m       *consumerMetrics
 }
+
+// Gate pauses a consumer: while it reports paused, the consumer stops
+// pulling (messages it holds finish; the rest wait on the stream), and it
+// resumes when the gate opens again. The removal guard is one.
+type Gate interface {
+	// Watch sends the paused state at once and on every change, until ctx ends.
+	Watch(ctx context.Context) <-chan bool
+}
+
+// SetGate installs a gate; call it before Run.
+func (c *Consumer) SetGate(g Gate) { c.gate = g }
+
+// errPaused ends a pull because the gate closed.
+var errPaused = errors.New("paused by its gate")
 
 // NewConsumer validates its arguments; Run does the work.
 func NewConsumer(conn *Conn, ns events.Namespace, cat *events.Catalog, spec ConsumerSpec, s Settings, h Handler, log *slog.Logger, reg prometheus.Registerer) (*Consumer, error) {
@@ -126,12 +142,35 @@ func (c *Consumer) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
+	var gate <-chan bool
+	paused := false
+	if c.gate != nil {
+		gate = c.gate.Watch(ctx)
+	}
 	for attempt := 0; ; attempt++ {
+		for paused {
+			c.m.paused.Set(1)
+			select {
+			case <-ctx.Done():
+				return nil
+			case p, ok := <-gate:
+				if !ok {
+					return nil
+				}
+				paused = p
+			}
+		}
+		c.m.paused.Set(0)
 		cons, err := EnsureConsumer(ctx, c.conn.JS, c.ns, c.spec, c.s)
 		if err == nil {
-			err = c.pull(ctx, hctx, cons, queues)
+			err = c.pull(ctx, hctx, cons, queues, gate)
 			if err == nil {
 				return nil
+			}
+			if errors.Is(err, errPaused) {
+				c.log.Warn("consumer paused by its gate; waiting for an operator to resume it")
+				paused = true
+				continue
 			}
 			attempt = 0
 		}
@@ -152,10 +191,32 @@ func (c *Consumer) Run(ctx context.Context) error {
 // (returns nil after draining the client buffer, or at once when hctx is
 // hard-stopped) or the iterator fails (returns the error so Run can recreate
 // it).
-func (c *Consumer) pull(ctx, hctx context.Context, cons jetstream.Consumer, queues []chan jetstream.Msg) error {
+func (c *Consumer) pull(ctx, hctx context.Context, cons jetstream.Consumer, queues []chan jetstream.Msg, gate <-chan bool) error {
 	it, err := cons.Messages(jetstream.PullMaxMessages(c.s.Workers))
 	if err != nil {
 		return fmt.Errorf("messages: %w", err)
+	}
+	var closedByGate atomic.Bool
+	if gate != nil {
+		watchDone := make(chan struct{})
+		defer close(watchDone)
+		go func() {
+			for {
+				select {
+				case p, ok := <-gate:
+					if ok && p {
+						closedByGate.Store(true)
+						it.Drain()
+						return
+					}
+					if !ok {
+						return
+					}
+				case <-watchDone:
+					return
+				}
+			}
+		}()
 	}
 	stopLag := c.watchLag(ctx, cons)
 	defer stopLag()
@@ -169,6 +230,9 @@ func (c *Consumer) pull(ctx, hctx context.Context, cons jetstream.Consumer, queu
 		if err != nil {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() != nil {
 				return nil
+			}
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) && closedByGate.Load() {
+				return errPaused
 			}
 			it.Stop()
 			return err

@@ -18,6 +18,7 @@ type consumerMetrics struct {
 	ackPending   prometheus.Gauge
 	redelivered  prometheus.Gauge
 	waiting      prometheus.Gauge
+	paused       prometheus.Gauge
 }
 
 func newConsumerMetrics(reg prometheus.Registerer, consumer string) *consumerMetrics {
@@ -48,5 +49,6 @@ func newConsumerMetrics(reg prometheus.Registerer, consumer string) *consumerMet
 		ackPending:   gauge("ack_pending_messages", "Messages delivered but not yet acknowledged (in flight)."),
 		redelivered:  gauge("redelivered_messages", "Messages currently in a redelivered state."),
 		waiting:      gauge("waiting_pulls", "Open pull requests."),
+		paused:       gauge("paused", "1 while the consumer is paused by its gate (the removal guard), 0 otherwise."),
 	}
 }

@@ -88,6 +88,13 @@ func runConsumer(t *testing.T, conn *bus.Conn, ns events.Namespace, spec bus.Con
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
+	// Run creates the durable consumer; tests poll it, so wait for it.
+	waitFor(t, "consumer created", func() bool {
+		cctx, ccancel := context.WithTimeout(context.Background(), time.Second)
+		defer ccancel()
+		_, err := conn.JS.Consumer(cctx, ns.Stream(bus.StreamEvents), spec.Durable)
+		return err == nil
+	})
 	stopped := false
 	stop = func() {
 		if stopped {

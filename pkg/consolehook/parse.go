@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -140,16 +141,34 @@ func dedupeID(name, ts string, canonicalPayload []byte) string {
 	return "console-" + hex.EncodeToString(h.Sum(nil)[:20])
 }
 
+// The Unix milliseconds of 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z:
+// the times an event's ce-time can carry (RFC 3339 has four-digit years). A
+// timestamp outside them (say, microseconds sent as milliseconds) would
+// publish an event that no consumer can decode, so it is refused here.
+const (
+	minMillis = -62167219200000
+	maxMillis = 253402300799999
+)
+
 // millis reads eventTimestamp (Unix milliseconds, possibly written as a float).
 func millis(n json.Number) (int64, error) {
-	if i, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
-		return i, nil
+	i, err := strconv.ParseInt(n.String(), 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(n.String(), 64)
+		// Bound f before converting it: int64 of an out-of-range float is undefined.
+		if ferr != nil || math.IsNaN(f) || f < minMillis-1 || f > maxMillis+1 {
+			return 0, errTimestamp()
+		}
+		i = int64(f)
 	}
-	f, err := strconv.ParseFloat(n.String(), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || f > math.MaxInt64/2 || f < math.MinInt64/2 {
-		return 0, apierror.New(apierror.SchemaViolation, "/eventTimestamp: not a representable Unix time in milliseconds")
+	if i < minMillis || i > maxMillis {
+		return 0, errTimestamp()
 	}
-	return int64(f), nil
+	return i, nil
+}
+
+func errTimestamp() error {
+	return apierror.New(apierror.SchemaViolation, "/eventTimestamp: not a Unix time in milliseconds between the years 0000 and 9999")
 }
 
 func bounded(body []byte, max int) ([]byte, bool) {
@@ -159,9 +178,13 @@ func bounded(body []byte, max int) ([]byte, bool) {
 	return append([]byte(nil), body[:max]...), true
 }
 
+// truncate cuts s to at most n bytes without splitting a UTF-8 character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

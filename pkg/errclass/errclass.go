@@ -31,7 +31,7 @@ var classNames = [...]string{"unknown", "retryable", "rate_limited", "permanent"
 
 // String returns the class's stable name, used in metrics and DLQ headers.
 func (c Class) String() string {
-	if int(c) < len(classNames) {
+	if c >= 0 && int(c) < len(classNames) {
 		return classNames[c]
 	}
 	return fmt.Sprintf("class(%d)", int(c))

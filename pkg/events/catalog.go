@@ -170,9 +170,9 @@ func (c *Catalog) ConsoleEvent(eventName string) (*Type, bool) {
 	return t, ok
 }
 
-// OktaSync finds the sync type an Okta event type raises, if any. The
-// deactivate event raises okta.delete.user only when the operator says so,
-// which the caller decides.
+// OktaSync finds the sync type an Okta event type raises, if any. It never
+// returns one for user.lifecycle.deactivate: that raises okta.delete.user
+// only when the operator says so, which the caller decides.
 func (c *Catalog) OktaSync(oktaEventType string) (*Type, bool) {
 	t, ok := c.oktaSync[oktaEventType]
 	return t, ok
@@ -181,7 +181,10 @@ func (c *Catalog) OktaSync(oktaEventType string) (*Type, bool) {
 // OktaPassthrough finds the passthrough type of an Okta System Log event type.
 func (c *Catalog) OktaPassthrough(oktaEventType string) (*Type, bool) {
 	t, ok := c.byName["okta."+oktaEventType]
-	if !ok || t.Kind != KindPassthrough {
+	// okta.verify.email is a passthrough type too, but the inline hook's:
+	// only a type that this System Log event type raises qualifies, or an
+	// event of type "verify.email" would be published with the wrong payload.
+	if !ok || t.Kind != KindPassthrough || !slices.Equal(t.SourceEventTypes, []string{oktaEventType}) {
 		return nil, false
 	}
 	return t, true
@@ -252,6 +255,13 @@ func build() (*Catalog, error) {
 			}
 		case t.Source == SourceOkta && t.Kind == KindSync:
 			for _, n := range t.SourceEventTypes {
+				// Deactivate is listed as a source of okta.delete.user for
+				// the documentation, but deletes only when the operator
+				// opts in (oktahook.Routing.DeactivateDeletes). Leaving it
+				// out here keeps every caller of OktaSync fail-safe.
+				if n == OktaUserDeactivate {
+					continue
+				}
 				c.oktaSync[n] = t
 			}
 		}
@@ -265,7 +275,7 @@ func build() (*Catalog, error) {
 			return nil, err
 		}
 	}
-	for _, t := range outcomeTypes(c.types) {
+	for _, t := range append(outcomeTypes(c.types), guardTypes()...) {
 		if err := add(t); err != nil {
 			return nil, err
 		}

@@ -51,6 +51,18 @@ var ErrInvalid = errors.New("invalid event")
 var jsonOut = protojson.MarshalOptions{}
 var jsonIn = protojson.UnmarshalOptions{DiscardUnknown: true}
 
+// protoIn drops unknown fields like jsonIn does, so that an event reads the
+// same whichever encoding carried it, and re-encoding it loses nothing.
+var protoIn = proto.UnmarshalOptions{DiscardUnknown: true}
+
+// timeWritable reports whether t survives the ce-time header: time.Format
+// writes a UTC year outside 0000–9999 in a form RFC 3339 (and time.Parse)
+// refuses, so such a time would make the message undecodable.
+func timeWritable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
+}
+
 // Encode builds the NATS message for ev in namespace ns: headers carry the
 // attributes, the data is the payload in the proto3 JSON mapping.
 func Encode(ns Namespace, ev Event) (*nats.Msg, error) {
@@ -60,6 +72,9 @@ func Encode(ns Namespace, ev Event) (*nats.Msg, error) {
 	if ev.Payload.ProtoReflect().Descriptor() != ev.Type.Payload.Descriptor() {
 		return nil, fmt.Errorf("events.Encode: %s carries %s, not %s", ev.Type.Name,
 			ev.Type.Payload.Descriptor().FullName(), ev.Payload.ProtoReflect().Descriptor().FullName())
+	}
+	if !ev.Time.IsZero() && !timeWritable(ev.Time) {
+		return nil, fmt.Errorf("events.Encode %s: time %s is outside the years 0000-9999 (UTC)", ev.Type.Name, ev.Time)
 	}
 	data, err := jsonOut.Marshal(ev.Payload)
 	if err != nil {
@@ -115,6 +130,9 @@ func (c *Catalog) Decode(ns Namespace, subject string, h nats.Header, data []byt
 		if err != nil {
 			return Event{}, fmt.Errorf("%w: ce-time %q is not RFC 3339", ErrInvalid, ts)
 		}
+		if !timeWritable(tm) {
+			return Event{}, fmt.Errorf("%w: ce-time %q is outside the years 0000-9999 in UTC", ErrInvalid, ts)
+		}
 		ev.Time = tm
 	}
 	payload := t.Payload.New().Interface()
@@ -126,7 +144,14 @@ func (c *Catalog) Decode(ns Namespace, subject string, h nats.Header, data []byt
 	case "", ContentTypeJSON:
 		err = jsonIn.Unmarshal(data, payload)
 	case ContentTypeProto, "application/x-protobuf":
-		err = proto.Unmarshal(data, payload)
+		err = protoIn.Unmarshal(data, payload)
+		if err == nil {
+			// The binary form can hold what the JSON mapping refuses (a
+			// Timestamp out of range). idsync re-encodes events as JSON (DLQ
+			// copies, the event log), so refuse such a payload here, where
+			// the cause is known, rather than fail there.
+			_, err = jsonOut.Marshal(payload)
+		}
 	default:
 		return Event{}, fmt.Errorf("%w: content-type %q (want %s or %s)", ErrInvalid, mt, ContentTypeJSON, ContentTypeProto)
 	}

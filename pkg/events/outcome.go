@@ -89,3 +89,34 @@ func outcomeTypes(types []*Type) []*Type {
 	}
 	return out
 }
+
+// KindAlert marks operational alerts published by consumers.
+const KindAlert Kind = "alert"
+
+// TagAlert tags alert types.
+const TagAlert = "alert"
+
+// GuardTypeName is the type a provider's consumer publishes when its removal
+// guard trips or is resumed.
+func GuardTypeName(provider string) string { return "guard." + provider }
+
+// guardTypes derives one alert type per provider.
+func guardTypes() []*Type {
+	var out []*Type
+	for _, p := range Providers {
+		out = append(out, &Type{
+			Name: GuardTypeName(p), Kind: KindAlert,
+			Subject:     "outcomes." + p + ".guard",
+			Source:      SourceIdsync,
+			Module:      p + "-sync",
+			DisplayName: providerTitles[p] + " sync removal guard",
+			TypeName:    p + ".GuardAlertEvent",
+			Description: p + "-sync paused because it would have removed more users than IDSYNC_REMOVAL_THRESHOLD within IDSYNC_REMOVAL_WINDOW, or an operator resumed it.",
+			Payload:     payloadOf(&eventsv1.GuardAlert{}),
+			Tags:        []string{TagAlert},
+			Since:       "idsync " + Version,
+			Providers:   []string{p},
+		})
+	}
+	return out
+}

@@ -75,6 +75,17 @@ func Event(t *events.Type, le *LogEvent, meta Meta, rawMax int) (events.Event, e
 	if err != nil {
 		return events.Event{}, apierror.New(apierror.SchemaViolation, "published: not an RFC 3339 time")
 	}
+	// RFC 3339 allows the year 0000, a protobuf Timestamp starts at 0001:
+	// refuse what the payload could not carry rather than fail to publish it.
+	if err := timestamppb.New(published).CheckValid(); err != nil {
+		return events.Event{}, apierror.New(apierror.SchemaViolation, "published: outside the years 0001-9999")
+	}
+	// The schema requires a non-empty uuid, but encoding/json matches member
+	// names case-insensitively, so a later "UUID": "" empties it past the
+	// schema. It is the event id: without it the event cannot be published.
+	if le.UUID == "" {
+		return events.Event{}, apierror.New(apierror.SchemaViolation, "uuid: a non-empty string is required")
+	}
 	source := meta.Source
 	if source == "" {
 		source = "urn:okta"

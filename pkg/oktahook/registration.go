@@ -149,8 +149,8 @@ func Decide(r *Registration, allowed Domains) Decision {
 		}
 		return Decision{Reason: "no email address in the registration"}
 	}
-	at := strings.LastIndexByte(r.Email, '@')
-	if at <= 0 || at == len(r.Email)-1 {
+	at := strings.IndexByte(r.Email, '@')
+	if at <= 0 || at == len(r.Email)-1 || strings.Count(r.Email, "@") != 1 {
 		return Decision{Reason: "not a valid email address"}
 	}
 	domain := strings.ToLower(strings.TrimSpace(r.Email[at+1:]))

@@ -6,10 +6,10 @@ package schemas
 
 import "embed"
 
-// FS holds console/*.json and okta/*.json. Schemas refer to each other by
+// FS holds console/*.json, okta/*.json and rules/*.json (the requirement schemas of seed 000). Schemas refer to each other by
 // relative $ref; their $id base is https://idsync.invalid/schemas/.
 //
-//go:embed console/*.json okta/*.json
+//go:embed console/*.json okta/*.json rules/*.json
 var FS embed.FS
 
 // BaseURL is the common prefix of every schema's $id.

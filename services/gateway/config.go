@@ -9,42 +9,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"time"
 
-	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/events"
-	"github.com/idsync/idsync/pkg/logging"
+	"github.com/idsync/idsync/pkg/service"
 	"github.com/idsync/idsync/pkg/oktahook"
 )
 
 // Config is the gateway's configuration; see the README's table.
 type Config struct {
-	HTTP HTTPConfig
+	service.Base
 	Hook HookConfig
-	// NATS connection, stream limits and namespace (used when the gateway
-	// runs as its own service).
-	NATS      bus.ConnConfig
-	Streams   bus.StreamConfig
-	Namespace string `env:"IDSYNC_NAMESPACE" default:"idsync" help:"first token of every subject and prefix of stream names"`
-	// ManageTopology lets the service create or update the streams at start;
-	// turn it off where a separate admin identity owns them.
-	ManageTopology bool   `env:"IDSYNC_NATS_MANAGE_TOPOLOGY" default:"true" help:"create or update streams and consumers at start"`
-	LogLevel       string `env:"IDSYNC_LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
-}
-
-// HTTPConfig bounds the HTTP server.
-type HTTPConfig struct {
-	Addr              string          `env:"IDSYNC_HTTP_ADDR" default:"127.0.0.1:8080" help:"listen address (the all-in-one serves gateway and API on it)"`
-	ReadHeaderTimeout time.Duration   `env:"IDSYNC_HTTP_READ_HEADER_TIMEOUT" default:"5s" help:"time allowed for request headers"`
-	ReadTimeout       time.Duration   `env:"IDSYNC_HTTP_READ_TIMEOUT" default:"10s" help:"time allowed for a whole request, body included"`
-	WriteTimeout      time.Duration   `env:"IDSYNC_HTTP_WRITE_TIMEOUT" default:"15s" help:"time allowed to write a response"`
-	IdleTimeout       time.Duration   `env:"IDSYNC_HTTP_IDLE_TIMEOUT" default:"90s" help:"keep-alive idle time"`
-	MaxHeaderBytes    config.ByteSize `env:"IDSYNC_HTTP_MAX_HEADER_BYTES" default:"64KiB" help:"largest request header block"`
-	ShutdownDelay     time.Duration   `env:"IDSYNC_SHUTDOWN_DELAY" default:"0s" help:"after SIGTERM, keep serving this long with /readyz failing so load balancers move away"`
-	ShutdownTimeout   time.Duration   `env:"IDSYNC_SHUTDOWN_TIMEOUT" default:"20s" help:"how long in-flight requests may take to finish on shutdown"`
 }
 
 // HookConfig is what the webhook endpoints need.
@@ -67,38 +44,7 @@ type HookConfig struct {
 
 // Validate reports every problem, one error each, naming the variable.
 func (c Config) Validate(requireSecrets bool) error {
-	errs := []error{c.HTTP.Validate(), c.Hook.Validate(requireSecrets), c.Streams.Validate()}
-	if err := events.Namespace(c.Namespace).Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("IDSYNC_NAMESPACE: %w", err))
-	}
-	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
-		errs = append(errs, fmt.Errorf("IDSYNC_LOG_LEVEL: %w", err))
-	}
-	return errors.Join(errs...)
-}
-
-// Validate checks the HTTP settings.
-func (c HTTPConfig) Validate() error {
-	var errs []error
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		errs = append(errs, fmt.Errorf("IDSYNC_HTTP_ADDR: %q is not host:port", c.Addr))
-	}
-	for env, d := range map[string]time.Duration{
-		"IDSYNC_HTTP_READ_HEADER_TIMEOUT": c.ReadHeaderTimeout, "IDSYNC_HTTP_READ_TIMEOUT": c.ReadTimeout,
-		"IDSYNC_HTTP_WRITE_TIMEOUT": c.WriteTimeout, "IDSYNC_HTTP_IDLE_TIMEOUT": c.IdleTimeout,
-		"IDSYNC_SHUTDOWN_TIMEOUT": c.ShutdownTimeout,
-	} {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("%s: %s, want more than 0", env, d))
-		}
-	}
-	if c.ShutdownDelay < 0 {
-		errs = append(errs, fmt.Errorf("IDSYNC_SHUTDOWN_DELAY: %s, want 0 or more", c.ShutdownDelay))
-	}
-	if c.MaxHeaderBytes < 4<<10 {
-		errs = append(errs, fmt.Errorf("IDSYNC_HTTP_MAX_HEADER_BYTES: %s, want at least 4KiB", c.MaxHeaderBytes))
-	}
-	return errors.Join(errs...)
+	return errors.Join(c.Base.Validate(), c.Hook.Validate(requireSecrets))
 }
 
 // Validate checks the hook settings. Secrets are required unless the caller

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,7 @@ import (
 	"github.com/idsync/idsync/pkg/httpserver"
 	"github.com/idsync/idsync/pkg/logging"
 	"github.com/idsync/idsync/pkg/metrics"
+	"github.com/idsync/idsync/pkg/rules"
 )
 
 // Run is the gateway service: it loads the configuration from args and
@@ -40,7 +42,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	gw, health, err := Start(ctx, cfg, conn, log, reg)
+	gw, health, err := Start(ctx, cfg, conn, getenv, log, reg)
 	if err != nil {
 		conn.NC.Close()
 		return err
@@ -60,8 +62,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // Start wires the gateway to an open NATS connection: it creates or updates
 // the streams (retrying in the background while NATS is unreachable), and
 // returns the gateway and its readiness checks. The all-in-one calls it too.
-func Start(ctx context.Context, cfg Config, conn *bus.Conn, log *slog.Logger, reg prometheus.Registerer) (*Gateway, *httpserver.Health, error) {
+func Start(ctx context.Context, cfg Config, conn *bus.Conn, getenv func(string) string, log *slog.Logger, reg prometheus.Registerer) (*Gateway, *httpserver.Health, error) {
 	ns := events.Namespace(cfg.Namespace)
+	// The okta.verify.email rules' allowedDomains join the configured ones.
+	rs, err := rules.Load(cfg.RulesFile, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range rs.AllowedDomains() {
+		if !slices.Contains(cfg.Hook.AllowedDomains, d) {
+			cfg.Hook.AllowedDomains = append(cfg.Hook.AllowedDomains, d)
+		}
+	}
 	if cfg.ManageTopology {
 		go ensureTopology(ctx, conn, ns, cfg.Streams, log)
 	}
@@ -113,14 +125,5 @@ func ensureTopology(ctx context.Context, conn *bus.Conn, ns events.Namespace, sc
 			return
 		case <-time.After(delay):
 		}
-	}
-}
-
-// Options converts the HTTP settings for httpserver.Serve.
-func (c HTTPConfig) Options() httpserver.Options {
-	return httpserver.Options{
-		ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout,
-		IdleTimeout: c.IdleTimeout, MaxHeaderBytes: int(c.MaxHeaderBytes),
-		ShutdownDelay: c.ShutdownDelay, ShutdownTimeout: c.ShutdownTimeout,
 	}
 }

@@ -22,8 +22,9 @@ type banner struct {
 	external bool
 	stream   string
 	gen      generated
-	hook     gateway.HookConfig
-	readyIn  time.Duration
+	hook      gateway.HookConfig
+	readyIn   time.Duration
+	consumers []consumerMode
 }
 
 func (b banner) print(w io.Writer) {
@@ -62,7 +63,17 @@ func (b banner) print(w io.Writer) {
 	} else {
 		p("  registration  allowed email domains: %s", strings.Join(b.hook.AllowedDomains, ", "))
 	}
-	p("  sync          no sync consumers in this build: events are stored on %s for other systems", ns.Stream(bus.StreamEvents))
+	for i, c := range b.consumers {
+		label := ""
+		if i == 0 {
+			label = "sync"
+		}
+		mode := "live"
+		if c.dryRun {
+			mode = "dry-run (" + c.why + "): plans are recorded, nothing is written"
+		}
+		p("  %-15s %-13s %s", label, c.name, mode)
+	}
 	_, _ = io.WriteString(w, s.String())
 }
 

@@ -9,13 +9,19 @@ import (
 	"net"
 	"strings"
 
+	"github.com/idsync/idsync/pkg/syncsvc"
 	"github.com/idsync/idsync/services/gateway"
+	oktasync "github.com/idsync/idsync/services/okta-sync"
 )
 
 // Config is the all-in-one's configuration: the gateway's, plus where the
 // embedded NATS keeps its data and listens.
 type Config struct {
 	Gateway gateway.Config
+	// Sync is what the four sync consumers share; Okta (and, as they land,
+	// the other providers) their credentials.
+	Sync syncsvc.Settings
+	Okta oktasync.OktaConfig
 	DataDir string `env:"IDSYNC_DATA_DIR" default:"./data" help:"embedded JetStream store, generated secrets (and the SQLite event log)"`
 	// NATSListen is where the embedded server also accepts other systems
 	// (the nats CLI, internal publishers and subscribers).
@@ -28,7 +34,7 @@ const DefaultNATSListen = "127.0.0.1:4222"
 // Validate reports every problem, one error each. Secrets are optional: the
 // all-in-one generates them.
 func (c Config) Validate() error {
-	errs := []error{c.Gateway.Validate(false)}
+	errs := []error{c.Gateway.Validate(false), c.Sync.Validate(), c.Okta.Validate()}
 	if strings.TrimSpace(c.DataDir) == "" {
 		errs = append(errs, errors.New("IDSYNC_DATA_DIR: required"))
 	}

@@ -17,6 +17,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "run":
 		return serve(ctx, rest, getenv, stdout, stderr)
+	case "dlq":
+		return runDLQ(ctx, rest, getenv, stdout, stderr)
+	case "guard":
+		return runGuard(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "idsync", version())
 		return err
@@ -33,10 +37,17 @@ func usage(w io.Writer) error {
 
 usage:
   idsync [run] [flags]   start the whole system in one process (embedded NATS JetStream)
+  idsync dlq list|show|replay|purge [flags]
+                         inspect dead letters and replay them to their subject
+  idsync guard status    the removal guards of the sync consumers
+  idsync guard resume --consumer NAME
+                         resume a consumer its removal guard paused
   idsync version         print the version
   idsync help            this text
 
 Every flag has an environment variable; run "idsync run -h" for the list.
+The operator commands reach NATS at IDSYNC_NATS_URL (default nats://127.0.0.1:4222,
+the all-in-one's listener) and take --json.
 `)
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/config"
@@ -73,7 +74,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	gw, health, err := gateway.Start(ctx, cfg.Gateway, conn, log, reg)
+	gw, health, err := gateway.Start(ctx, cfg.Gateway, conn, getenv, log, reg)
 	if err != nil {
 		conn.NC.Close()
 		return err
@@ -86,6 +87,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	b.httpURL = "http://" + ln.Addr().String()
 	b.stream = cfg.Gateway.Namespace
 
+	runs, consumerConns, modes, err := startConsumers(ctx, cfg, getenv, log, reg, natsOpts)
+	if err != nil {
+		for _, c := range consumerConns {
+			c.NC.Close()
+		}
+		gateway.Stop(gw, conn, time.Second)
+		_ = ln.Close()
+		return err
+	}
+	b.consumers = modes
+
 	router := gateway.NewRouter(log)
 	gw.Mount(router)
 	health.Mount(router)
@@ -95,6 +107,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go func() {
 		served <- httpserver.Serve(ctx, ln, router, cfg.Gateway.HTTP.Options(), health, log)
 	}()
+	var consumers errgroup.Group
+	for _, run := range runs {
+		consumers.Go(func() error { return run(ctx) })
+	}
 	waitReady(ctx, health, 10*time.Second)
 	b.readyIn = time.Since(start)
 	b.print(stdout)
@@ -102,7 +118,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	err = <-served
 	log.Info("shutting down")
+	// The HTTP server has finished its requests; the consumers drain what
+	// they hold, then every connection drains before the server stops.
+	if cerr := consumers.Wait(); cerr != nil && err == nil {
+		err = cerr
+	}
 	gateway.Stop(gw, conn, cfg.Gateway.HTTP.ShutdownTimeout)
+	for _, c := range consumerConns {
+		dctx, cancel := context.WithTimeout(context.Background(), cfg.Gateway.HTTP.ShutdownTimeout)
+		c.Drain(dctx)
+		cancel()
+	}
 	log.Info("stopped")
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -221,7 +221,8 @@ func CleanupNamespace(t testing.TB, url string, ns events.Namespace) {
 		names := js.StreamNames(ctx)
 		var doomed []string
 		for name := range names.Name() {
-			if strings.HasPrefix(name, prefix) {
+			// KV buckets live in streams named KV_<bucket>.
+			if strings.HasPrefix(name, prefix) || strings.HasPrefix(name, "KV_"+prefix) {
 				doomed = append(doomed, name)
 			}
 		}

@@ -383,6 +383,120 @@ func (x *Outcome) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// GuardAlert is published on idsync.outcomes.<provider>.guard when a
+// consumer's removal guard trips (the consumer pauses) and when an operator
+// resumes it.
+type GuardAlert struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Consumer string                 `protobuf:"bytes,1,opt,name=consumer,proto3" json:"consumer,omitempty"`
+	Provider string                 `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// True when the consumer paused, false when it was resumed.
+	Paused bool `protobuf:"varint,3,opt,name=paused,proto3" json:"paused,omitempty"`
+	// Removals counted in the window, and the threshold that tripped.
+	Removals      int32  `protobuf:"varint,4,opt,name=removals,proto3" json:"removals,omitempty"`
+	Threshold     int32  `protobuf:"varint,5,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	WindowSeconds int64  `protobuf:"varint,6,opt,name=window_seconds,json=windowSeconds,proto3" json:"window_seconds,omitempty"`
+	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who resumed it (the operator CLI's user), when resumed.
+	ResumedBy     string                 `protobuf:"bytes,8,opt,name=resumed_by,json=resumedBy,proto3" json:"resumed_by,omitempty"`
+	Time          *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GuardAlert) Reset() {
+	*x = GuardAlert{}
+	mi := &file_idsync_events_v1_outcome_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GuardAlert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GuardAlert) ProtoMessage() {}
+
+func (x *GuardAlert) ProtoReflect() protoreflect.Message {
+	mi := &file_idsync_events_v1_outcome_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GuardAlert.ProtoReflect.Descriptor instead.
+func (*GuardAlert) Descriptor() ([]byte, []int) {
+	return file_idsync_events_v1_outcome_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GuardAlert) GetConsumer() string {
+	if x != nil {
+		return x.Consumer
+	}
+	return ""
+}
+
+func (x *GuardAlert) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *GuardAlert) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *GuardAlert) GetRemovals() int32 {
+	if x != nil {
+		return x.Removals
+	}
+	return 0
+}
+
+func (x *GuardAlert) GetThreshold() int32 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *GuardAlert) GetWindowSeconds() int64 {
+	if x != nil {
+		return x.WindowSeconds
+	}
+	return 0
+}
+
+func (x *GuardAlert) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *GuardAlert) GetResumedBy() string {
+	if x != nil {
+		return x.ResumedBy
+	}
+	return ""
+}
+
+func (x *GuardAlert) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
 var File_idsync_events_v1_outcome_proto protoreflect.FileDescriptor
 
 const file_idsync_events_v1_outcome_proto_rawDesc = "" +
@@ -415,7 +529,19 @@ const file_idsync_events_v1_outcome_proto_rawDesc = "" +
 	"\adry_run\x18\f \x01(\bR\x06dryRun\x12\x1f\n" +
 	"\verror_class\x18\r \x01(\tR\n" +
 	"errorClass\x12.\n" +
-	"\x04time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x04time*\xd8\x01\n" +
+	"\x04time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xa4\x02\n" +
+	"\n" +
+	"GuardAlert\x12\x1a\n" +
+	"\bconsumer\x18\x01 \x01(\tR\bconsumer\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\x12\x16\n" +
+	"\x06paused\x18\x03 \x01(\bR\x06paused\x12\x1a\n" +
+	"\bremovals\x18\x04 \x01(\x05R\bremovals\x12\x1c\n" +
+	"\tthreshold\x18\x05 \x01(\x05R\tthreshold\x12%\n" +
+	"\x0ewindow_seconds\x18\x06 \x01(\x03R\rwindowSeconds\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"resumed_by\x18\b \x01(\tR\tresumedBy\x12.\n" +
+	"\x04time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x04time*\xd8\x01\n" +
 	"\rOutcomeResult\x12\x1e\n" +
 	"\x1aOUTCOME_RESULT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16OUTCOME_RESULT_GRANTED\x10\x01\x12\x1a\n" +
@@ -438,24 +564,26 @@ func file_idsync_events_v1_outcome_proto_rawDescGZIP() []byte {
 }
 
 var file_idsync_events_v1_outcome_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_idsync_events_v1_outcome_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_idsync_events_v1_outcome_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_idsync_events_v1_outcome_proto_goTypes = []any{
 	(OutcomeResult)(0),            // 0: idsync.events.v1.OutcomeResult
 	(*OutcomeTarget)(nil),         // 1: idsync.events.v1.OutcomeTarget
 	(*OutcomePerson)(nil),         // 2: idsync.events.v1.OutcomePerson
 	(*Outcome)(nil),               // 3: idsync.events.v1.Outcome
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(*GuardAlert)(nil),            // 4: idsync.events.v1.GuardAlert
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_idsync_events_v1_outcome_proto_depIdxs = []int32{
 	0, // 0: idsync.events.v1.Outcome.result:type_name -> idsync.events.v1.OutcomeResult
 	1, // 1: idsync.events.v1.Outcome.target:type_name -> idsync.events.v1.OutcomeTarget
 	2, // 2: idsync.events.v1.Outcome.person:type_name -> idsync.events.v1.OutcomePerson
-	4, // 3: idsync.events.v1.Outcome.time:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 3: idsync.events.v1.Outcome.time:type_name -> google.protobuf.Timestamp
+	5, // 4: idsync.events.v1.GuardAlert.time:type_name -> google.protobuf.Timestamp
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_idsync_events_v1_outcome_proto_init() }
@@ -469,7 +597,7 @@ func file_idsync_events_v1_outcome_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_idsync_events_v1_outcome_proto_rawDesc), len(file_idsync_events_v1_outcome_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,116 @@
+package syncsvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/idsync/idsync/pkg/bus"
+	"github.com/idsync/idsync/pkg/httpserver"
+	"github.com/idsync/idsync/pkg/logging"
+	"github.com/idsync/idsync/pkg/metrics"
+)
+
+// Spec describes one sync service.
+type Spec struct {
+	// Name is the service and durable consumer name (e.g. gitlab-sync).
+	Name string
+	// Provider is the provider it acts on (gitlab).
+	Provider string
+	// Configured reports whether the provider's credentials are given;
+	// without them the service runs in dry-run.
+	Configured bool
+	// Build makes the handlers, by canonical event, once the deps are ready.
+	Build func(d *Deps) (map[string]bus.Handler, error)
+}
+
+// Start prepares a service on an open connection and returns the function
+// that runs its consumer until ctx ends (the all-in-one runs several).
+func Start(ctx context.Context, cfg Config, conn *bus.Conn, spec Spec, getenv func(string) string, log *slog.Logger, reg prometheus.Registerer) (func(context.Context) error, *Deps, error) {
+	dryRun := cfg.DryRun || !spec.Configured
+	log = log.With(logging.KeyConsumer, spec.Name)
+	switch {
+	case cfg.DryRun:
+		log.Warn("dry-run (IDSYNC_DRY_RUN): actions are planned and recorded, nothing is written to " + spec.Provider)
+	case !spec.Configured:
+		log.Warn("dry-run: no " + spec.Provider + " credentials configured; actions are planned and recorded, nothing is written")
+	}
+	d, err := Prepare(ctx, cfg, conn, spec.Name, spec.Provider, dryRun, getenv, log, reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	handlers, err := spec.Build(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := d.Consumer(handlers)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.Run, d, nil
+}
+
+// Run is a sync service as its own process: it connects to NATS, serves
+// /healthz, /readyz and /metrics on IDSYNC_HTTP_ADDR, and runs the consumer
+// until ctx ends, then drains it and the connection.
+func Run(ctx context.Context, cfg Config, spec Spec, getenv func(string) string, stderr io.Writer) error {
+	if err := errors.Join(cfg.Validate(), cfg.NATS.Validate(true)); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	level, _ := logging.ParseLevel(cfg.LogLevel)
+	log := logging.New(stderr, level, spec.Name)
+	reg := metrics.NewRegistry()
+	conn, err := bus.Connect(cfg.NATS, spec.Name, log, reg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+		defer cancel()
+		conn.Drain(dctx)
+	}()
+	run, _, err := Start(ctx, cfg, conn, spec, getenv, log, reg)
+	if err != nil {
+		return err
+	}
+	health := httpserver.NewHealth(map[string]httpserver.Check{
+		"nats": func(context.Context) error {
+			if !conn.Connected() {
+				return errors.New("not connected")
+			}
+			return nil
+		},
+	})
+	r := chi.NewRouter()
+	health.Mount(r)
+	r.Method(http.MethodGet, "/metrics", metrics.Handler(reg))
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("IDSYNC_HTTP_ADDR %s: %w", cfg.HTTP.Addr, err)
+	}
+	log.Info("running", "http", ln.Addr().String())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return httpserver.Serve(gctx, ln, r, cfg.HTTP.Options(), health, log) })
+	g.Go(func() error {
+		err := run(gctx)
+		if ctx.Err() == nil && err == nil {
+			// The consumer stopped on its own: end the process so it restarts.
+			return errors.New("consumer stopped")
+		}
+		return err
+	})
+	err = g.Wait()
+	log.Info("stopped")
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,123 @@
+package syncsvc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/idsync/idsync/pkg/bus"
+	"github.com/idsync/idsync/pkg/console"
+	"github.com/idsync/idsync/pkg/errclass"
+	"github.com/idsync/idsync/pkg/events"
+	"github.com/idsync/idsync/pkg/guard"
+	"github.com/idsync/idsync/pkg/ledger"
+	"github.com/idsync/idsync/pkg/outcome"
+	"github.com/idsync/idsync/pkg/rules"
+)
+
+// Deps is what a sync service's handlers get.
+type Deps struct {
+	Name, Provider string
+	NS             events.Namespace
+	Conn           *bus.Conn
+	Rules          *rules.Set
+	Outcomes       *outcome.Publisher
+	Guard          *guard.Guard
+	Ledger         *ledger.Ledger
+	// Console reads effective access; nil when the Console API is not configured.
+	Console *console.Client
+	// DryRun: plan and record, call nothing that writes.
+	DryRun bool
+	Log    *slog.Logger
+	Reg    prometheus.Registerer
+
+	cfg Config
+}
+
+// Prepare wires a sync service onto an open connection: it loads the rules,
+// opens the KV buckets (guard, ledger) and the outcome publisher. dryRun is
+// the provider's effective dry-run (configured, or no credentials).
+func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider string, dryRun bool, getenv func(string) string, log *slog.Logger, reg prometheus.Registerer) (*Deps, error) {
+	ns := events.Namespace(cfg.Namespace)
+	rs, err := rules.Load(cfg.RulesFile, getenv)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range rs.Notes() {
+		log.Info("built-in rules: " + n)
+	}
+	log = log.With("provider", provider)
+	if cfg.ManageTopology {
+		if err := waitTopology(ctx, conn, ns, cfg.Streams, log); err != nil {
+			return nil, err
+		}
+	}
+	guardKV, err := bus.KeyValue(ctx, conn.JS, ns, bus.BucketGuard, "idsync removal guards (paused state, removals in the window)", cfg.Streams.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	grantsKV, err := bus.KeyValue(ctx, conn.JS, ns, bus.BucketGrants, "idsync managed grants (the memberships idsync may revoke)", cfg.Streams.Replicas)
+	if err != nil {
+		return nil, err
+	}
+	d := &Deps{
+		Name: name, Provider: provider, NS: ns, Conn: conn, Rules: rs,
+		Outcomes: outcome.New(conn, ns, name, provider, dryRun, reg),
+		Ledger:   ledger.New(grantsKV),
+		DryRun:   dryRun, Log: log, Reg: reg, cfg: cfg,
+	}
+	d.Guard = guard.New(guardKV, name, provider, cfg.Guard, d.Outcomes.Alerter(), log, reg)
+	if cfg.Console.Configured() {
+		c, err := console.New(cfg.Console, nil)
+		if err != nil {
+			return nil, err
+		}
+		d.Console = c
+	}
+	return d, nil
+}
+
+// waitTopology creates the streams, retrying while NATS is not reachable yet.
+func waitTopology(ctx context.Context, conn *bus.Conn, ns events.Namespace, sc bus.StreamConfig, log *slog.Logger) error {
+	for delay := 250 * time.Millisecond; ; delay = min(delay*2, 10*time.Second) {
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := bus.EnsureStreams(tctx, conn.JS, ns, sc)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		log.Warn("creating streams failed; retrying", slog.Any("error", err), "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+// Consumer builds the service's durable consumer (filtered to exactly its
+// rows of the matrix) with handlers by canonical event, gated by the guard.
+func (d *Deps) Consumer(handlers map[string]bus.Handler) (*bus.Consumer, error) {
+	spec := bus.SyncConsumer(d.NS, events.Default(), d.Provider)
+	for _, t := range events.Default().SyncTypesFor(d.Provider) {
+		if handlers[t.Name] == nil {
+			return nil, fmt.Errorf("syncsvc: %s has no handler for %s", d.Name, t.Name)
+		}
+	}
+	dispatch := func(ctx context.Context, ev events.Event) error {
+		h := handlers[ev.Type.Name]
+		if h == nil {
+			return errclass.AsPermanent(fmt.Errorf("%s does not handle %s", d.Name, ev.Type.Name))
+		}
+		return h(ctx, ev)
+	}
+	c, err := bus.NewConsumer(d.Conn, d.NS, events.Default(), spec, d.cfg.Consumer, dispatch, d.Log, d.Reg)
+	if err != nil {
+		return nil, err
+	}
+	c.SetGate(d.Guard)
+	return c, nil
+}

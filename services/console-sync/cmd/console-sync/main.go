@@ -1,0 +1,27 @@
+// Command console-sync runs the console-sync consumer as its own service.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/idsync/idsync/pkg/config"
+	consolesync "github.com/idsync/idsync/services/console-sync"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := consolesync.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if errors.Is(err, config.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "console-sync:", err)
+		os.Exit(1)
+	}
+}

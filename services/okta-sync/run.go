@@ -1,0 +1,54 @@
+package oktasync
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/idsync/idsync/pkg/bus"
+	"github.com/idsync/idsync/pkg/config"
+	"github.com/idsync/idsync/pkg/events"
+	"github.com/idsync/idsync/pkg/plan"
+	"github.com/idsync/idsync/pkg/syncsvc"
+	"github.com/idsync/idsync/services/okta-sync/internal/okta"
+)
+
+// Spec describes okta-sync for the shared runtime (and the all-in-one).
+// dir overrides the Okta adapter (nil: built from the configuration).
+func Spec(cfg Config, dir Directory) syncsvc.Spec {
+	return syncsvc.Spec{
+		Name: Name, Provider: Provider, Configured: cfg.Okta.Configured() || dir != nil,
+		Build: func(d *syncsvc.Deps) (map[string]bus.Handler, error) {
+			s := &service{d: d, dir: dir}
+			if s.dir == nil && cfg.Okta.Configured() {
+				c, err := okta.New(cfg.Okta, nil, d.Reg)
+				if err != nil {
+					return nil, err
+				}
+				s.dir = c
+			}
+			var reader plan.AccessReader
+			if d.Console != nil {
+				reader = d.Console
+			}
+			s.planner = plan.New(d.Rules, reader, d.Ledger, provider)
+			s.applier = &plan.Applier{D: d, Provider: provider, M: memberships{dir: s.dir}}
+			return map[string]bus.Handler{
+				events.ConsoleUpdateUserPermission: s.consoleUpdateUserPermission,
+				events.ConsoleCreateProject:        s.consoleCreateProject,
+			}, nil
+		},
+	}
+}
+
+// Run is okta-sync as its own process.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg Config
+	if _, err := config.Load(&cfg, Name, args, getenv, stderr); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	return syncsvc.Run(ctx, cfg.Sync, Spec(cfg, nil), getenv, stderr)
+}
