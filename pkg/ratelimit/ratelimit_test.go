@@ -122,4 +122,3 @@ func TestOktaResetIsMeasuredAgainstTheResponseDate(t *testing.T) {
 		t.Fatalf("reset in %s, want about 30s", d)
 	}
 }
-

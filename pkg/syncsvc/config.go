@@ -24,10 +24,10 @@ type Config struct {
 
 // Settings are what the sync consumers share beyond service.Base.
 type Settings struct {
-	Consumer  bus.Settings
-	Guard     guard.Config
-	Console   console.Config
-	DryRun    bool   `env:"IDSYNC_DRY_RUN" default:"false" help:"plan and record actions without calling providers (automatic for a provider without credentials)"`
+	Consumer bus.Settings
+	Guard    guard.Config
+	Console  console.Config
+	DryRun   bool `env:"IDSYNC_DRY_RUN" default:"false" help:"plan and record actions without calling providers (automatic for a provider without credentials)"`
 }
 
 // Validate reports every problem, one error each.

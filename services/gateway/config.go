@@ -14,8 +14,8 @@ import (
 
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/events"
-	"github.com/idsync/idsync/pkg/service"
 	"github.com/idsync/idsync/pkg/oktahook"
+	"github.com/idsync/idsync/pkg/service"
 )
 
 // Config is the gateway's configuration; see the README's table.

@@ -15,13 +15,13 @@ import (
 // send webhooks, the secrets it generated (the operator must copy them into
 // Okta and the Console), and how to watch the bus.
 type banner struct {
-	dataDir  string
-	httpURL  string
-	natsURL  string
-	natsNote string
-	external bool
-	stream   string
-	gen      generated
+	dataDir   string
+	httpURL   string
+	natsURL   string
+	natsNote  string
+	external  bool
+	stream    string
+	gen       generated
 	hook      gateway.HookConfig
 	readyIn   time.Duration
 	consumers []consumerMode

@@ -20,8 +20,8 @@ type Config struct {
 	Gateway gateway.Config
 	// Sync is what the four sync consumers share; Okta (and, as they land,
 	// the other providers) their credentials.
-	Sync syncsvc.Settings
-	Okta oktasync.OktaConfig
+	Sync    syncsvc.Settings
+	Okta    oktasync.OktaConfig
 	DataDir string `env:"IDSYNC_DATA_DIR" default:"./data" help:"embedded JetStream store, generated secrets (and the SQLite event log)"`
 	// NATSListen is where the embedded server also accepts other systems
 	// (the nats CLI, internal publishers and subscribers).

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/console"
 	"github.com/idsync/idsync/pkg/consolefake"
@@ -114,15 +113,15 @@ func TestConsoleUpdateUserPermission(t *testing.T) {
 		last []string
 	}{
 		{name: "company guest joins the company group only",
-			steps: []step{{func(c *consolefake.Fake) { c.BindCompany("acme", "ann", "guest") }, perm("e1", added, "guest", "", "")}},
+			steps:  []step{{func(c *consolefake.Fake) { c.BindCompany("acme", "ann", "guest") }, perm("e1", added, "guest", "", "")}},
 			groups: map[string][]string{"console-acme": {"ann@example.com"}, "console-acme-p1-devs": nil},
 			last:   []string{"group_member.add granted console-acme member"}},
 		{name: "project developer joins the project group",
-			steps: []step{{func(c *consolefake.Fake) { c.BindProject("acme", "ann", "p1", "developer") }, perm("e1", added, "developer", "p1", "")}},
+			steps:  []step{{func(c *consolefake.Fake) { c.BindProject("acme", "ann", "p1", "developer") }, perm("e1", added, "developer", "p1", "")}},
 			groups: map[string][]string{"console-acme-p1-devs": {"ann@example.com"}, "console-acme": nil},
 			last:   []string{"group_member.add granted console-acme-p1-devs member"}},
 		{name: "maintainer deploys to production environments only",
-			steps: []step{{func(c *consolefake.Fake) { c.BindProject("acme", "ann", "p1", "maintainer") }, perm("e1", added, "maintainer", "p1", "")}},
+			steps:  []step{{func(c *consolefake.Fake) { c.BindProject("acme", "ann", "p1", "maintainer") }, perm("e1", added, "maintainer", "p1", "")}},
 			groups: map[string][]string{"console-acme-p1-devs": {"ann@example.com"}, "deploy-p1-prod": {"ann@example.com"}, "deploy-p1-dev": nil}},
 		{name: "access through a Console group counts",
 			steps: []step{{func(c *consolefake.Fake) {
@@ -320,4 +319,3 @@ func TestRemovalThresholdPauses(t *testing.T) {
 	}
 	synctest.Eventually(t, "removals resume", 20*time.Second, func() bool { return len(e.okta.Members("console-acme")) == 0 })
 }
-
