@@ -24,14 +24,17 @@ LDFLAGS   := -X github.com/idsync/idsync/pkg/metrics.Version=$(VERSION)
 .PHONY: run build test generate generate-check lint tidy-check bench fuzz clean
 
 ## run: build and start the whole system in one process (embedded NATS JetStream, data in ./data)
-run: build
+run:
+	@mkdir -p bin
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/idsync ./services/idsync/cmd/idsync
 	./bin/idsync run
+
+SERVICES := idsync gateway okta-sync gitlab-sync github-sync console-sync
 
 ## build: build every service binary into ./bin
 build:
 	@mkdir -p bin
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/idsync ./services/idsync/cmd/idsync
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/gateway ./services/gateway/cmd/gateway
+	@for s in $(SERVICES); do echo "go build bin/$$s"; $(GO) build -ldflags "$(LDFLAGS)" -o bin/$$s ./services/$$s/cmd/$$s || exit 1; done
 
 ## test: every test of every module, with the race detector, in random order
 test:

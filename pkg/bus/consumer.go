@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"runtime/debug"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -125,22 +123,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 
-	queues := make([]chan jetstream.Msg, c.s.Workers)
-	var wg sync.WaitGroup
-	for i := range queues {
-		queues[i] = make(chan jetstream.Msg, 1)
-		wg.Go(func() {
-			for msg := range queues[i] {
-				c.handle(hctx, msg)
-			}
-		})
-	}
-	defer func() {
-		for _, q := range queues {
-			close(q)
-		}
-		wg.Wait()
-	}()
+	d := newDispatcher(c.s.Workers, func(m jetstream.Msg) { c.handle(hctx, m) })
+	defer d.close()
 
 	var gate <-chan bool
 	paused := false
@@ -163,7 +147,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		c.m.paused.Set(0)
 		cons, err := EnsureConsumer(ctx, c.conn.JS, c.ns, c.spec, c.s)
 		if err == nil {
-			err = c.pull(ctx, hctx, cons, queues, gate)
+			err = c.pull(ctx, hctx, cons, d, gate)
 			if err == nil {
 				return nil
 			}
@@ -191,7 +175,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 // (returns nil after draining the client buffer, or at once when hctx is
 // hard-stopped) or the iterator fails (returns the error so Run can recreate
 // it).
-func (c *Consumer) pull(ctx, hctx context.Context, cons jetstream.Consumer, queues []chan jetstream.Msg, gate <-chan bool) error {
+func (c *Consumer) pull(ctx, hctx context.Context, cons jetstream.Consumer, d *dispatcher, gate <-chan bool) error {
 	it, err := cons.Messages(jetstream.PullMaxMessages(c.s.Workers))
 	if err != nil {
 		return fmt.Errorf("messages: %w", err)
@@ -237,20 +221,8 @@ func (c *Consumer) pull(ctx, hctx context.Context, cons jetstream.Consumer, queu
 			it.Stop()
 			return err
 		}
-		queues[shard(msg, len(queues))] <- msg
+		d.dispatch(msg)
 	}
-}
-
-// shard keeps messages about the same subject (user or project) on one
-// worker, so a replica applies them in stream order.
-func shard(msg jetstream.Msg, n int) int {
-	key := msg.Headers().Get(events.HeaderSubject)
-	if key == "" {
-		key = msg.Headers().Get(events.HeaderID)
-	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	return int(h.Sum32() % uint32(n))
 }
 
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {

@@ -82,7 +82,11 @@ func New(cfg Config, transport http.RoundTripper) (*Client, error) {
 	}
 	base, _ := url.Parse(strings.TrimRight(cfg.URL, "/") + "/")
 	if transport == nil {
-		transport = http.DefaultTransport
+		// Enough idle connections for a consumer's workers (the default
+		// keeps 2 per host).
+		pooled := http.DefaultTransport.(*http.Transport).Clone()
+		pooled.MaxIdleConnsPerHost = 128
+		transport = pooled
 	}
 	plain := &http.Client{Transport: transport, Timeout: cfg.Timeout}
 	cc := clientcredentials.Config{

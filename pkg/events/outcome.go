@@ -39,12 +39,17 @@ var Actions = []Action{
 	{ProviderGitHub, "invitation.cancel", "github.InvitationCancelledEvent", "GitHub Invitation Cancelled"},
 	{ProviderConsole, "company_user.add", "console.CompanyUserAddedEvent", "Console Company User Added"},
 	{ProviderConsole, "company_user.remove", "console.CompanyUserRemovedEvent", "Console Company User Removed"},
+	// Decisions of any provider that act on nothing (Provider "" = any).
+	{"", "user.resolve", "idsync.UserUnresolvedEvent", "User Not Found at the Provider"},
+	{"", "rule.evaluate", "idsync.RuleEvaluatedEvent", "Rule Evaluated"},
+	{"", "access.verify", "idsync.AccessUnverifiedEvent", "Effective Access Not Verified"},
 }
 
-// LookupAction finds the action a provider's outcome names.
+// LookupAction finds the action a provider's outcome names (falling back to
+// the provider-independent ones).
 func LookupAction(provider, name string) (Action, bool) {
 	for _, a := range Actions {
-		if a.Provider == provider && a.Name == name {
+		if (a.Provider == provider || a.Provider == "") && a.Name == name {
 			return a, true
 		}
 	}
@@ -66,7 +71,7 @@ func outcomeTypes(types []*Type) []*Type {
 		for _, p := range t.Providers {
 			var actions []string
 			for _, a := range Actions {
-				if a.Provider == p {
+				if a.Provider == p || a.Provider == "" {
 					actions = append(actions, a.Name)
 				}
 			}

@@ -58,6 +58,8 @@ type Faults struct {
 	used     int
 	log      []Request
 	now      func() time.Time
+	inFlight int
+	peak     int
 }
 
 // NewFaults returns Faults sending style's rate-limit headers.
@@ -124,6 +126,13 @@ func (f *Faults) Writes() int {
 	return n
 }
 
+// PeakConcurrency is the most requests the fake served at the same time.
+func (f *Faults) PeakConcurrency() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.peak
+}
+
 // ResetLog forgets the requests served so far.
 func (f *Faults) ResetLog() {
 	f.mu.Lock()
@@ -166,7 +175,14 @@ func (f *Faults) Wrap(next http.Handler, exempt ...string) http.Handler {
 		}()
 		f.mu.Lock()
 		latency := f.latency
+		f.inFlight++
+		f.peak = max(f.peak, f.inFlight)
 		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.inFlight--
+			f.mu.Unlock()
+		}()
 		if latency > 0 {
 			select {
 			case <-time.After(latency):

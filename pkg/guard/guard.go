@@ -63,8 +63,16 @@ type State struct {
 	TrippedAt time.Time `json:"tripped_at,omitzero"`
 	ResumedBy string    `json:"resumed_by,omitempty"`
 	ResumedAt time.Time `json:"resumed_at,omitzero"`
-	// Removals are the times of the removals in the current window.
-	Removals []time.Time `json:"removals,omitempty"`
+	// Removals are the people removed in the current window, each counted
+	// once however many memberships were removed or how often a removal was
+	// retried.
+	Removals []Removal `json:"removals,omitempty"`
+}
+
+// Removal is one person counted by the guard.
+type Removal struct {
+	Key string    `json:"key"`
+	At  time.Time `json:"at"`
 }
 
 // Alert is what the guard reports when it trips or is resumed.
@@ -170,11 +178,12 @@ func isWrongLastSequence(err error) bool {
 	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
-// AllowRemoval counts one removal about to be made. It returns nil when the
-// removal may go ahead, or ErrPaused (class RateLimited) when the consumer is
-// paused or this removal would exceed the threshold — then the guard trips:
-// it pauses every replica and alerts.
-func (g *Guard) AllowRemoval(ctx context.Context) error {
+// AllowRemoval counts the person key (a hash of their identity, never an
+// email) about to lose access. It returns nil when the removal may go ahead
+// (a person already counted in the window always may), or ErrPaused (class
+// RateLimited) when the consumer is paused or one more person would exceed
+// the threshold — then the guard trips: it pauses every replica and alerts.
+func (g *Guard) AllowRemoval(ctx context.Context, key string) error {
 	for {
 		s, rev, err := g.load(ctx)
 		if err != nil {
@@ -184,13 +193,16 @@ func (g *Guard) AllowRemoval(ctx context.Context) error {
 			return errclass.AsRateLimited(g.cfg.retryDelay(), ErrPaused)
 		}
 		now := g.now()
-		s.Removals = slices.DeleteFunc(s.Removals, func(t time.Time) bool { return now.Sub(t) >= g.cfg.Window })
+		s.Removals = slices.DeleteFunc(s.Removals, func(r Removal) bool { return now.Sub(r.At) >= g.cfg.Window })
+		if slices.ContainsFunc(s.Removals, func(r Removal) bool { return r.Key == key }) {
+			return nil
+		}
 		tripping := g.cfg.Threshold > 0 && len(s.Removals)+1 > g.cfg.Threshold
 		if tripping {
 			s.Paused, s.TrippedAt, s.ResumedBy, s.ResumedAt = true, now, "", time.Time{}
 			s.Reason = fmt.Sprintf("more than %d removals within %s", g.cfg.Threshold, g.cfg.Window)
 		} else {
-			s.Removals = append(s.Removals, now)
+			s.Removals = append(s.Removals, Removal{Key: key, At: now})
 		}
 		ok, err := g.save(ctx, s, rev)
 		if err != nil {

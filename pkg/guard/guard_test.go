@@ -3,6 +3,7 @@ package guard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -63,7 +64,7 @@ func TestThresholdIsSharedAndTripsOnce(t *testing.T) {
 			g = b
 		}
 		wg.Go(func() {
-			err := g.AllowRemoval(ctx)
+			err := g.AllowRemoval(ctx, fmt.Sprintf("person-%d", i))
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -89,13 +90,13 @@ func TestThresholdIsSharedAndTripsOnce(t *testing.T) {
 	}
 	// Another consumer is not affected.
 	other := guard.New(kv, "okta-sync", "okta", cfg, nil, logging.Discard(), prometheus.NewRegistry())
-	if err := other.AllowRemoval(ctx); err != nil {
+	if err := other.AllowRemoval(ctx, "person-1"); err != nil {
 		t.Fatalf("okta-sync paused by gitlab-sync's guard: %v", err)
 	}
 	if err := b.Resume(ctx, "ops"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.AllowRemoval(ctx); err != nil {
+	if err := a.AllowRemoval(ctx, "person-99"); err != nil {
 		t.Fatalf("after resume: %v", err)
 	}
 	if len(al.list) != 2 || al.list[1].Paused || al.list[1].ResumedBy != "ops" {
@@ -107,8 +108,14 @@ func TestWindowSlides(t *testing.T) {
 	kv := bucket(t)
 	g := guard.New(kv, "c", "console", guard.Config{Threshold: 2, Window: time.Minute}, nil, logging.Discard(), prometheus.NewRegistry())
 	ctx := context.Background()
-	if g.AllowRemoval(ctx) != nil || g.AllowRemoval(ctx) != nil {
+	if g.AllowRemoval(ctx, "a") != nil || g.AllowRemoval(ctx, "b") != nil {
 		t.Fatal("within the threshold")
+	}
+	// The same person again (a retry, another membership) counts once.
+	for range 5 {
+		if err := g.AllowRemoval(ctx, "a"); err != nil {
+			t.Fatalf("a person already counted: %v", err)
+		}
 	}
 	st, _ := g.State(ctx)
 	if len(st.Removals) != 2 {
@@ -118,8 +125,8 @@ func TestWindowSlides(t *testing.T) {
 
 func TestZeroThresholdNeverTrips(t *testing.T) {
 	g := guard.New(bucket(t), "c", "console", guard.Config{Threshold: 0, Window: time.Minute}, nil, logging.Discard(), prometheus.NewRegistry())
-	for range 50 {
-		if err := g.AllowRemoval(context.Background()); err != nil {
+	for i := range 50 {
+		if err := g.AllowRemoval(context.Background(), fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -158,8 +165,8 @@ func TestWatchFollowsThePausedState(t *testing.T) {
 	if next() {
 		t.Fatal("paused at start")
 	}
-	_ = g.AllowRemoval(ctx)
-	_ = g.AllowRemoval(ctx) // trips
+	_ = g.AllowRemoval(ctx, "a")
+	_ = g.AllowRemoval(ctx, "b") // trips
 	if !next() {
 		t.Fatal("trip not seen")
 	}

@@ -26,6 +26,12 @@ type Memberships interface {
 	Action(kind string, grant bool) string
 }
 
+// Updater is implemented by Memberships whose roles can change in place: it
+// names the action of a role change (e.g. group_member.update).
+type Updater interface {
+	UpdateAction(kind string) string
+}
+
 // Applier applies plans through a provider, recording outcomes and the ledger.
 type Applier struct {
 	D        *syncsvc.Deps
@@ -45,24 +51,53 @@ func (a *Applier) Apply(ctx context.Context, ev events.Event, p Plan, user strin
 		if err != nil {
 			return recs, a.D.Failed(ctx, ev, rec, err)
 		}
-		switch {
-		case !exists:
+		if !exists {
 			rec.Result, rec.Reason = outcome.Skipped, fmt.Sprintf("%s %s does not exist at %s", t.Kind, t.Name, a.Provider.Name)
 			recs = append(recs, rec)
 			continue
+		}
+		prev, managed, err := a.D.Ledger.Get(ctx, a.Provider.Name, t.Key, user)
+		if err != nil {
+			return recs, err
+		}
+		record := true
+		switch {
+		case cur != "" && a.Provider.Rank(cur) > a.Provider.Rank(t.Role) && managed && prev.Role == cur:
+			// idsync granted the higher role and no rule wants it now: lower it.
+			rec.Action = a.updateAction(t.Kind, rec.Action)
+			if a.D.Guard.Protected(person.Email, person.Login, person.SourceID, user) {
+				rec.Result, rec.Reason, record = outcome.Skipped, "protected account (IDSYNC_PROTECTED_ACCOUNTS): not demoted", false
+				break
+			}
+			if a.D.DryRun {
+				rec.Result, rec.Reason = outcome.Planned, "lower the role idsync granted from "+cur+" to "+t.Role
+				break
+			}
+			if err := a.M.Grant(ctx, t, user, t.Role, cur); err != nil {
+				return recs, a.D.Failed(ctx, ev, rec, err)
+			}
+			rec.Result, rec.Reason = outcome.Revoked, "role idsync granted lowered from "+cur+" to "+t.Role
 		case cur != "" && a.Provider.Rank(cur) > a.Provider.Rank(t.Role):
+			// A higher role given outside idsync is left alone, and idsync
+			// does not claim it.
 			rec.Result, rec.Reason = outcome.Unchanged, fmt.Sprintf("already holds %s, above the %s the rule grants; left alone", cur, t.Role)
+			record = managed
 		case cur != "" && a.Provider.Rank(cur) == a.Provider.Rank(t.Role):
 			rec.Result, rec.Reason = outcome.Unchanged, "already a member with this role"
-		case a.D.DryRun:
-			rec.Result, rec.Reason = outcome.Planned, changeReason(cur, t.Role)
 		default:
+			if cur != "" {
+				rec.Action = a.updateAction(t.Kind, rec.Action)
+			}
+			if a.D.DryRun {
+				rec.Result, rec.Reason = outcome.Planned, changeReason(cur, t.Role)
+				break
+			}
 			if err := a.M.Grant(ctx, t, user, t.Role, cur); err != nil {
 				return recs, a.D.Failed(ctx, ev, rec, err)
 			}
 			rec.Result, rec.Reason = outcome.Granted, changeReason(cur, t.Role)
 		}
-		if !a.D.DryRun {
+		if record && !a.D.DryRun && (!managed || prev.Role != t.Role || prev.RuleID != t.RuleID) {
 			g := ledger.Grant{Provider: a.Provider.Name, Target: t.Key, User: user, Role: t.Role, RuleID: t.RuleID,
 				CompanyID: t.Context.CompanyID, ProjectID: t.Context.ProjectID, EnvironmentID: t.Context.EnvironmentID}
 			if err := a.D.Ledger.Put(ctx, g); err != nil {
@@ -112,6 +147,14 @@ func (a *Applier) Apply(ctx context.Context, ev events.Event, p Plan, user strin
 		recs = append(recs, rec)
 	}
 	return recs, nil
+}
+
+// updateAction names a role change, when the provider has such an action.
+func (a *Applier) updateAction(kind, fallback string) string {
+	if u, ok := a.M.(Updater); ok {
+		return u.UpdateAction(kind)
+	}
+	return fallback
 }
 
 func changeReason(cur, want string) string {

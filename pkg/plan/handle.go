@@ -36,6 +36,11 @@ func (a *Applier) HandleUserPermission(ctx context.Context, ev events.Event, pla
 	}
 	person.ProviderID = user
 	pl, err := planner.UserPermission(ctx, p, user)
+	if errclass.Of(err) == errclass.NotFound {
+		// The Console no longer has what the event names: a decision to
+		// record, not a retry (the runtime would acknowledge it silently).
+		return a.D.Outcomes.Publish(ctx, ev, outcome.Record{Person: person, Action: "rule.evaluate", Result: outcome.Skipped, Reason: err.Error()})
+	}
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/idsync/idsync/pkg/access"
 	"github.com/idsync/idsync/pkg/console"
+	"github.com/idsync/idsync/pkg/errclass"
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/ledger"
 	"github.com/idsync/idsync/pkg/rules"
@@ -272,7 +273,12 @@ func (p *Planner) contexts(ctx context.Context, r *rules.Rule, company string, e
 		}
 		if p.console != nil {
 			proj, err := p.console.Project(ctx, pid)
-			if err != nil {
+			switch {
+			case errclass.Of(err) == errclass.NotFound:
+				// A project the Console no longer has: its environments are
+				// unknown; the ones known from bindings and grants still count.
+				skipped = append(skipped, fmt.Sprintf("rule %s: project %s is not in the Console any more", r.ID, pid))
+			case err != nil:
 				return nil, nil, fmt.Errorf("plan: reading project %s: %w", pid, err)
 			}
 			for _, e := range proj.Environments {

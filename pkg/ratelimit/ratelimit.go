@@ -64,7 +64,7 @@ type Transport struct {
 // New wraps base (nil: http.DefaultTransport); provider labels the metrics.
 func New(base http.RoundTripper, style Style, provider string, reg prometheus.Registerer) *Transport {
 	if base == nil {
-		base = http.DefaultTransport
+		base = PooledTransport()
 	}
 	l := prometheus.Labels{"provider": provider}
 	return &Transport{
@@ -91,6 +91,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.observe(resp)
 	}
 	return resp, err
+}
+
+// PooledTransport is http.DefaultTransport keeping enough idle connections
+// per host for a consumer's workers: the default keeps 2, so concurrent
+// calls to one provider would reconnect (and pay TLS handshakes) each time.
+func PooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 128
+	return t
 }
 
 // Check returns a *WaitError when the quota is spent, without taking from

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"regexp"
-	"strings"
 )
 
 // Variables a name may use.
@@ -63,18 +62,4 @@ func expandEnv(s string, getenv func(string) string) (string, []string) {
 		return v
 	})
 	return out, empty
-}
-
-// usesVar reports whether any of names uses the template variable v.
-func usesVar(v string, names ...string) bool {
-	for _, n := range names {
-		if strings.Contains(n, "{{") {
-			for _, x := range variables(n) {
-				if x == v {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }

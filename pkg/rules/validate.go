@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/idsync/idsync/pkg/access"
 	"github.com/idsync/idsync/pkg/apierror"
@@ -19,15 +20,22 @@ const EventVerifyEmail = events.OktaVerifyEmail
 
 // Roles accepted in actions.
 var (
-	GitLabRoles          = []string{"guest", "planner", "reporter", "developer", "maintainer", "owner"}
-	GitHubOrgRoles       = []string{"member", "admin"}
-	GitHubTeamRoles      = []string{"member", "maintainer"}
-	GitLabOffboardModes  = []string{"block", "deactivate", "delete"}
-	consoleEvents        = []string{events.ConsoleUpdateUserPermission, events.ConsoleCreateProject}
-	ruleEvents           = []string{events.ConsoleUpdateUserPermission, events.ConsoleCreateProject, events.OktaCreateUser, events.OktaDeleteUser, EventVerifyEmail}
-	idPattern            = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-	requirementSchemas   = map[string]string{events.ConsoleUpdateUserPermission: "rules/necessary-permissions", EventVerifyEmail: "rules/allowed-domains"}
-	compiledRequirements *schema.Set
+	GitLabRoles         = []string{"guest", "planner", "reporter", "developer", "maintainer", "owner"}
+	GitHubOrgRoles      = []string{"member", "admin"}
+	GitHubTeamRoles     = []string{"member", "maintainer"}
+	GitLabOffboardModes = []string{"block", "deactivate", "delete"}
+	consoleEvents       = []string{events.ConsoleUpdateUserPermission, events.ConsoleCreateProject}
+	ruleEvents          = []string{events.ConsoleUpdateUserPermission, events.ConsoleCreateProject, events.OktaCreateUser, events.OktaDeleteUser, EventVerifyEmail}
+	idPattern           = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	requirementSchemas  = map[string]string{events.ConsoleUpdateUserPermission: "rules/necessary-permissions", EventVerifyEmail: "rules/allowed-domains"}
+	// compiled holds the seed's requirement schemas, compiled once.
+	compiled = sync.OnceValue(func() *schema.Set {
+		s, err := schema.Load("rules")
+		if err != nil {
+			panic(err) // embedded schemas; covered by the package tests
+		}
+		return s
+	})
 )
 
 type validator struct {
@@ -239,17 +247,6 @@ func toAny(ss []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-func compiled() *schema.Set {
-	if compiledRequirements == nil {
-		s, err := schema.Load("rules")
-		if err != nil {
-			panic(err) // embedded schemas; covered by the package tests
-		}
-		compiledRequirements = s
-	}
-	return compiledRequirements
 }
 
 // allowed lists which provider actions each event may carry (design §2).

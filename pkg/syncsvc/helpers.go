@@ -2,6 +2,8 @@ package syncsvc
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 
@@ -43,7 +45,9 @@ func (d *Deps) Failed(ctx context.Context, ev events.Event, rec outcome.Record, 
 
 // Removal checks the guards before a removal: a protected account is
 // skipped (ok false, with the reason); a tripped threshold returns
-// guard.ErrPaused for the message to wait. In dry-run nothing is counted.
+// guard.ErrPaused for the message to wait. ids identify the person (the
+// first non-empty one is what the threshold counts, hashed). In dry-run
+// nothing is counted.
 func (d *Deps) Removal(ctx context.Context, ids ...string) (ok bool, reason string, err error) {
 	if d.Guard.Protected(ids...) {
 		return false, "protected account (IDSYNC_PROTECTED_ACCOUNTS)", nil
@@ -51,8 +55,18 @@ func (d *Deps) Removal(ctx context.Context, ids ...string) (ok bool, reason stri
 	if d.DryRun {
 		return true, "", nil
 	}
-	if err := d.Guard.AllowRemoval(ctx); err != nil {
+	if err := d.Guard.AllowRemoval(ctx, personKey(ids)); err != nil {
 		return false, "", err
 	}
 	return true, "", nil
+}
+
+func personKey(ids []string) string {
+	for _, id := range ids {
+		if id != "" {
+			sum := sha256.Sum256([]byte(strings.ToLower(id)))
+			return hex.EncodeToString(sum[:12])
+		}
+	}
+	return "unknown"
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idsync/idsync/pkg/bus"
@@ -78,6 +79,12 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 		d.Console = c
 	}
 	return d, nil
+}
+
+// KeyValue opens (creating it if needed) one more KV bucket of the
+// namespace, replicated like the streams (e.g. github-sync's identity map).
+func (d *Deps) KeyValue(ctx context.Context, base, description string) (jetstream.KeyValue, error) {
+	return bus.KeyValue(ctx, d.Conn.JS, d.NS, base, description, d.cfg.Streams.Replicas)
 }
 
 // waitTopology creates the streams, retrying while NATS is not reachable yet.

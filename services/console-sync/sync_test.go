@@ -38,7 +38,7 @@ type env struct {
 	h    *synctest.Harness
 }
 
-func start(t *testing.T, o synctest.Options) env {
+func start(t testing.TB, o synctest.Options) env {
 	t.Helper()
 	f := consolefake.New()
 	f.AddServiceAccount("idsync", "console-sa-secret-123")

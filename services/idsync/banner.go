@@ -25,6 +25,7 @@ type banner struct {
 	hook      gateway.HookConfig
 	readyIn   time.Duration
 	consumers []consumerMode
+	demo      map[string]string
 }
 
 func (b banner) print(w io.Writer) {
@@ -62,6 +63,12 @@ func (b banner) print(w io.Writer) {
 		p("  registration  no IDSYNC_ALLOWED_EMAIL_DOMAINS: /okta/verify/email denies every registration")
 	} else {
 		p("  registration  allowed email domains: %s", strings.Join(b.hook.AllowedDomains, ", "))
+	}
+	if b.demo != nil {
+		p("  demo          providers are in-process fakes (company acme, project payments; alice, bob, carol @example.com):")
+		for _, name := range []string{"console", "okta", "gitlab", "github"} {
+			p("    %-8s %s", name, b.demo[name])
+		}
 	}
 	for i, c := range b.consumers {
 		label := ""

@@ -11,6 +11,8 @@ import (
 
 	"github.com/idsync/idsync/pkg/syncsvc"
 	"github.com/idsync/idsync/services/gateway"
+	githubsync "github.com/idsync/idsync/services/github-sync"
+	gitlabsync "github.com/idsync/idsync/services/gitlab-sync"
 	oktasync "github.com/idsync/idsync/services/okta-sync"
 )
 
@@ -18,14 +20,19 @@ import (
 // embedded NATS keeps its data and listens.
 type Config struct {
 	Gateway gateway.Config
-	// Sync is what the four sync consumers share; Okta (and, as they land,
-	// the other providers) their credentials.
+	// Sync is what the four sync consumers share; Okta, GitLab and GitHub
+	// their credentials (the Console's are in Sync: every consumer reads it).
 	Sync    syncsvc.Settings
 	Okta    oktasync.OktaConfig
-	DataDir string `env:"IDSYNC_DATA_DIR" default:"./data" help:"embedded JetStream store, generated secrets (and the SQLite event log)"`
+	GitLab  gitlabsync.GitLabConfig
+	GitHub  githubsync.GitHubConfig
+	DataDir string `env:"IDSYNC_DATA_DIR" default:"./data" help:"embedded JetStream store and generated secrets"`
 	// NATSListen is where the embedded server also accepts other systems
 	// (the nats CLI, internal publishers and subscribers).
 	NATSListen string `env:"IDSYNC_NATS_LISTEN" default:"127.0.0.1:4222" help:"where the embedded NATS listens for other systems; off = in-process only"`
+	// Demo starts in-process fakes of the four providers with a small
+	// organisation and points the sync consumers at them.
+	Demo bool `env:"IDSYNC_DEMO" default:"false" help:"run against built-in fakes of Okta, GitLab, GitHub and the Console (try the whole flow without credentials)"`
 }
 
 // DefaultNATSListen is the default of IDSYNC_NATS_LISTEN.
@@ -34,7 +41,7 @@ const DefaultNATSListen = "127.0.0.1:4222"
 // Validate reports every problem, one error each. Secrets are optional: the
 // all-in-one generates them.
 func (c Config) Validate() error {
-	errs := []error{c.Gateway.Validate(false), c.Sync.Validate(), c.Okta.Validate()}
+	errs := []error{c.Gateway.Validate(false), c.Sync.Validate(), c.Okta.Validate(), c.GitHub.Validate(), c.GitLab.Validate()}
 	if strings.TrimSpace(c.DataDir) == "" {
 		errs = append(errs, errors.New("IDSYNC_DATA_DIR: required"))
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/syncsvc"
 	consolesync "github.com/idsync/idsync/services/console-sync"
+	githubsync "github.com/idsync/idsync/services/github-sync"
+	gitlabsync "github.com/idsync/idsync/services/gitlab-sync"
 	oktasync "github.com/idsync/idsync/services/okta-sync"
 )
 
@@ -26,6 +28,8 @@ func specs(cfg Config) []syncsvc.Spec {
 	return []syncsvc.Spec{
 		consolesync.Spec(consolesync.Config{Sync: sc}, nil),
 		oktasync.Spec(oktasync.Config{Sync: sc, Okta: cfg.Okta}, nil),
+		githubsync.Spec(githubsync.Config{Sync: sc, GitHub: cfg.GitHub}, nil),
+		gitlabsync.Spec(gitlabsync.Config{Sync: sc, GitLab: cfg.GitLab}, nil),
 	}
 }
 

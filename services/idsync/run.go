@@ -21,6 +21,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDLQ(ctx, rest, getenv, stdout, stderr)
 	case "guard":
 		return runGuard(ctx, rest, getenv, stdout, stderr)
+	case "identities":
+		return runIdentities(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "idsync", version())
 		return err
@@ -42,6 +44,8 @@ usage:
   idsync guard status    the removal guards of the sync consumers
   idsync guard resume --consumer NAME
                          resume a consumer its removal guard paused
+  idsync identities list|set|delete|load
+                         the email → GitHub login map github-sync resolves through
   idsync version         print the version
   idsync help            this text
 

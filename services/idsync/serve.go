@@ -51,6 +51,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	b := banner{dataDir: dataDir, gen: gen, hook: cfg.Gateway.Hook}
+	if cfg.Demo {
+		d, demoEnv, err := startDemo(&cfg, dataDir, getenv)
+		if err != nil {
+			return err
+		}
+		defer d.stop()
+		getenv = demoEnv
+		b.demo = d.urls
+	}
 	var embedded *embeddedNATS
 	var natsOpts []nats.Option
 	if cfg.Gateway.NATS.URL == "" {

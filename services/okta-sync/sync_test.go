@@ -59,9 +59,10 @@ type opts struct {
 	noConsole bool
 	protected []string
 	threshold int
+	bench     bool // production concurrency (64 workers)
 }
 
-func start(t *testing.T, o opts) env {
+func start(t testing.TB, o opts) env {
 	t.Helper()
 	of := oktafake.New("okta-token")
 	osrv := httptest.NewServer(of.Handler())
@@ -80,6 +81,9 @@ func start(t *testing.T, o opts) env {
 	e := env{okta: of, console: cf, ann: of.AddUser("ann@example.com", "Ann", "Lee")}
 	cfg := oktasync.Config{Okta: okta.Config{OrgURL: osrv.URL, APIToken: config.Secret("okta-token"), Timeout: 5 * time.Second}}
 	so := synctest.Options{Rules: rules, DryRun: o.dryRun}
+	if o.bench {
+		so.Settings = synctest.BenchSettings().Settings
+	}
 	if !o.noConsole {
 		so.Console = console.Config{URL: csrv.URL, ClientID: "idsync", ClientSecret: "console-sa-secret-123", Timeout: 5 * time.Second}
 	}

@@ -144,7 +144,10 @@ func (h *Harness) Publish(evs ...events.Event) {
 	}
 }
 
-// Settled reports whether the consumer has nothing pending or in flight.
+// Settled reports whether the consumer has settled every message of the
+// events stream: nothing pending, nothing in flight, and its ack floor at
+// the stream's last message (right after a publish, and while a message
+// waits for a delayed redelivery, the counts alone can read zero).
 func (h *Harness) Settled() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -152,8 +155,19 @@ func (h *Harness) Settled() bool {
 	if err != nil {
 		return false
 	}
+	s, err := h.Conn.JS.Stream(ctx, h.NS.Stream(bus.StreamEvents))
+	if err != nil {
+		return false
+	}
 	info, err := c.Info(ctx)
-	return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	if err != nil {
+		return false
+	}
+	last := s.CachedInfo().State.LastSeq
+	if si, err := s.Info(ctx); err == nil {
+		last = si.State.LastSeq
+	}
+	return info.NumPending == 0 && info.NumAckPending == 0 && info.AckFloor.Stream >= last
 }
 
 // WaitSettled waits until the consumer has settled every published event.

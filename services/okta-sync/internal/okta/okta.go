@@ -17,6 +17,7 @@ import (
 
 	"github.com/okta/okta-sdk-golang/v6/okta"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/errclass"
@@ -71,6 +72,9 @@ type Client struct {
 	api    *okta.APIClient
 	pacer  *ratelimit.Transport
 	groups sync.Map // name → group id, once found (groups are not renamed by idsync)
+	// lookups collapses concurrent searches for the same group name (a
+	// burst of events for a new group would otherwise search once each).
+	lookups singleflight.Group
 }
 
 // New builds the SDK client. transport is the underlying RoundTripper (nil:
@@ -159,6 +163,23 @@ func (c *Client) GroupID(ctx context.Context, name string) (string, bool, error)
 	if id, ok := c.groups.Load(name); ok {
 		return id.(string), true, nil
 	}
+	v, err, _ := c.lookups.Do(name, func() (any, error) {
+		id, found, err := c.searchGroup(ctx, name)
+		return groupResult{id, found}, err
+	})
+	if err != nil {
+		return "", false, err
+	}
+	r := v.(groupResult)
+	return r.id, r.found, nil
+}
+
+type groupResult struct {
+	id    string
+	found bool
+}
+
+func (c *Client) searchGroup(ctx context.Context, name string) (string, bool, error) {
 	if err := c.pacer.Check(); err != nil {
 		return "", false, c.classify("list groups", nil, err)
 	}

@@ -1,0 +1,173 @@
+package githubsync_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/idsync/idsync/pkg/bus"
+	"github.com/idsync/idsync/pkg/config"
+	"github.com/idsync/idsync/pkg/console"
+	"github.com/idsync/idsync/pkg/consolefake"
+	"github.com/idsync/idsync/pkg/events"
+	"github.com/idsync/idsync/pkg/githubfake"
+	"github.com/idsync/idsync/pkg/identity"
+	"github.com/idsync/idsync/pkg/rules"
+	"github.com/idsync/idsync/pkg/syncsvc/synctest"
+	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
+	githubsync "github.com/idsync/idsync/services/github-sync"
+)
+
+// rules: developers join the org and their project's team, project admins
+// maintain the team, and a deleted Okta user leaves the org.
+const orgRules = `version: 1
+rules:
+  - id: devs
+    scope: {event: console.update.user.permission}
+    requirements: {necessaryPermissions: [console.project.configuration.update]}
+    actions:
+      github:
+        organizations: [{name: acme, role: member}]
+        teams: [{organization: acme, name: "{{projectId}}", role: member}]
+  - id: admins
+    scope: {event: console.update.user.permission}
+    requirements: {necessaryPermissions: [console.project.users.manage]}
+    actions:
+      github:
+        teams: [{organization: acme, name: "{{projectId}}", role: maintainer}]
+  - id: leave
+    scope: {event: okta.delete.user}
+    actions:
+      github:
+        organizations: [{name: acme}]
+`
+
+// teamRules grant team memberships only (the built-in rules' shape).
+const teamRules = `version: 1
+rules:
+  - id: devs
+    scope: {event: console.update.user.permission}
+    requirements: {necessaryPermissions: [console.project.configuration.update]}
+    actions:
+      github:
+        teams: [{organization: acme, name: "{{projectId}}", role: member}]
+`
+
+const (
+	company = "acme-co"
+	ghToken = "ghp_test_token_123"
+)
+
+type env struct {
+	gh      *githubfake.Fake
+	console *consolefake.Fake
+	h       *synctest.Harness
+	ids     *identity.Map
+}
+
+type setup struct {
+	opts synctest.Options
+	// noGitHub runs without GitHub credentials; noConsole without the Console API.
+	noGitHub, noConsole bool
+	identityFile        string
+	latency             time.Duration
+}
+
+// start runs github-sync against a GitHub fake (org acme, teams p1 and p2,
+// users ann and bob) and a Console fake (company acme-co).
+func start(t testing.TB, s setup) env {
+	t.Helper()
+	g := githubfake.New()
+	g.AddToken(ghToken)
+	g.AddOrg("acme")
+	g.AddTeam("acme", "p1")
+	g.AddTeam("acme", "p2")
+	g.AddUser("ann", "")
+	g.AddUser("bob", "")
+	g.Faults().SetLatency(s.latency)
+	gsrv := httptest.NewServer(g.Handler())
+	t.Cleanup(gsrv.Close)
+
+	c := consolefake.New()
+	c.AddServiceAccount("idsync", "console-sa-secret-123")
+	c.AddPlatformUser("u1", "ann@example.com")
+	c.AddPlatformUser("u2", "bob@example.com")
+	csrv := httptest.NewServer(c.Handler())
+	t.Cleanup(csrv.Close)
+
+	o := s.opts
+	if o.Rules == "" {
+		o.Rules = orgRules
+	}
+	if !s.noConsole {
+		o.Console = console.Config{URL: csrv.URL, ClientID: "idsync", ClientSecret: config.Secret("console-sa-secret-123"), Timeout: 5 * time.Second}
+	}
+	var cfg githubsync.Config
+	cfg.GitHub = githubsync.GitHubConfig{APIURL: gsrv.URL + g.BasePath(), Timeout: 5 * time.Second, IdentityFile: s.identityFile}
+	if !s.noGitHub {
+		cfg.GitHub.Token = config.Secret(ghToken)
+	}
+	h := synctest.Start(t, githubsync.Spec(cfg, nil), o)
+	kv, err := bus.KeyValue(context.Background(), h.Conn.JS, h.NS, bus.BucketIdentities, "test", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env{gh: g, console: c, h: h, ids: identity.Open(kv)}
+}
+
+// mapLogin puts email → login in the identity map.
+func (e env) mapLogin(t testing.TB, email, login string) {
+	t.Helper()
+	if err := e.ids.Set(context.Background(), email, login, identity.SourceCLI); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func permission(id string, change eventsv1.PermissionChange, userID, email, role, project string) events.Event {
+	return synctest.PermissionEvent(id, change, userID, email, role, company, project, "")
+}
+
+const (
+	added   = eventsv1.PermissionChange_PERMISSION_CHANGE_ADDED
+	edited  = eventsv1.PermissionChange_PERMISSION_CHANGE_EDITED
+	removed = eventsv1.PermissionChange_PERMISSION_CHANGE_REMOVED
+)
+
+// TestMain loads the built-in rules once before the parallel tests:
+// pkg/rules compiles its JSON Schemas lazily without a lock (a data race
+// when two harnesses start at once; reported to the framework owner).
+func TestMain(m *testing.M) {
+	if _, err := rules.Load("", func(string) string { return "" }); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+// settle waits until the consumer has finished every event published so
+// far. synctest's WaitSettled can return at once: right after a publish
+// JetStream may still report nothing pending, and a message nak'ed with a
+// delay is neither pending nor awaiting an ack. The ack floor reaching the
+// stream's last message says it all was handled.
+func (e env) settle(t testing.TB) {
+	t.Helper()
+	synctest.Eventually(t, "consumer settled", 30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s, err := e.h.Conn.JS.Stream(ctx, e.h.NS.Stream(bus.StreamEvents))
+		if err != nil {
+			return false
+		}
+		si, err := s.Info(ctx)
+		if err != nil {
+			return false
+		}
+		c, err := s.Consumer(ctx, githubsync.Name)
+		if err != nil {
+			return false
+		}
+		ci, err := c.Info(ctx)
+		return err == nil && ci.NumAckPending == 0 && ci.NumPending == 0 && ci.AckFloor.Stream >= si.State.LastSeq
+	})
+}
