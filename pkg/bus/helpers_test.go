@@ -130,11 +130,23 @@ func consumerInfo(t *testing.T, conn *bus.Conn, ns events.Namespace, durable str
 	return info
 }
 
-// settled reports whether the consumer has nothing pending or in flight.
+// settled reports whether the consumer has settled every message of the
+// events stream (every test message matches its filter): nothing pending,
+// nothing in flight, and the ack floor at the stream's last message — right
+// after a publish, or while a message waits for a delayed redelivery, the
+// counts alone can read zero.
 func settled(t *testing.T, conn *bus.Conn, ns events.Namespace, durable string) func() bool {
 	return func() bool {
 		info := consumerInfo(t, conn, ns, durable)
-		return info.NumPending == 0 && info.NumAckPending == 0
+		s, err := conn.JS.Stream(context.Background(), ns.Stream(bus.StreamEvents))
+		if err != nil {
+			t.Fatal(err)
+		}
+		si, err := s.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.NumPending == 0 && info.NumAckPending == 0 && info.AckFloor.Stream >= si.State.LastSeq
 	}
 }
 

@@ -3,7 +3,6 @@ package githubsync_test
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/githubfake"
 	"github.com/idsync/idsync/pkg/identity"
-	"github.com/idsync/idsync/pkg/rules"
 	"github.com/idsync/idsync/pkg/syncsvc/synctest"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 	githubsync "github.com/idsync/idsync/services/github-sync"
@@ -135,39 +133,8 @@ const (
 	removed = eventsv1.PermissionChange_PERMISSION_CHANGE_REMOVED
 )
 
-// TestMain loads the built-in rules once before the parallel tests:
-// pkg/rules compiles its JSON Schemas lazily without a lock (a data race
-// when two harnesses start at once; reported to the framework owner).
-func TestMain(m *testing.M) {
-	if _, err := rules.Load("", func(string) string { return "" }); err != nil {
-		panic(err)
-	}
-	os.Exit(m.Run())
-}
-
-// settle waits until the consumer has finished every event published so
-// far. synctest's WaitSettled can return at once: right after a publish
-// JetStream may still report nothing pending, and a message nak'ed with a
-// delay is neither pending nor awaiting an ack. The ack floor reaching the
-// stream's last message says it all was handled.
+// settle waits until the consumer has settled every event published so far.
 func (e env) settle(t testing.TB) {
 	t.Helper()
-	synctest.Eventually(t, "consumer settled", 30*time.Second, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s, err := e.h.Conn.JS.Stream(ctx, e.h.NS.Stream(bus.StreamEvents))
-		if err != nil {
-			return false
-		}
-		si, err := s.Info(ctx)
-		if err != nil {
-			return false
-		}
-		c, err := s.Consumer(ctx, githubsync.Name)
-		if err != nil {
-			return false
-		}
-		ci, err := c.Info(ctx)
-		return err == nil && ci.NumAckPending == 0 && ci.NumPending == 0 && ci.AckFloor.Stream >= si.State.LastSeq
-	})
+	e.h.WaitSettled()
 }

@@ -1,14 +1,12 @@
 package gitlabsync_test
 
 import (
-	"context"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/console"
 	"github.com/idsync/idsync/pkg/consolefake"
@@ -81,30 +79,10 @@ func start(t testing.TB, o synctest.Options, noGitLab bool) env {
 	return env{gl: gl, console: cf, h: synctest.Start(t, gitlabsync.Spec(cfg, nil), o)}
 }
 
-// settle waits until the consumer has acknowledged (or dead-lettered)
-// every event published so far. synctest's WaitSettled reads only the
-// consumer's pending counts, which the server updates asynchronously: right
-// after a publish they can read zero and it returns too early.
+// settle waits until the consumer has settled every event published so far.
 func (e env) settle(t testing.TB) {
 	t.Helper()
-	synctest.Eventually(t, "consumer settled", 30*time.Second, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s, err := e.h.Conn.JS.Stream(ctx, e.h.NS.Stream(bus.StreamEvents))
-		if err != nil {
-			return false
-		}
-		si, err := s.Info(ctx)
-		if err != nil {
-			return false
-		}
-		c, err := s.Consumer(ctx, gitlabsync.Name)
-		if err != nil {
-			return false
-		}
-		ci, err := c.Info(ctx)
-		return err == nil && ci.AckFloor.Stream >= si.State.LastSeq && ci.NumPending == 0 && ci.NumAckPending == 0
-	})
+	e.h.WaitSettled()
 }
 
 // outcomesOf describes the outcomes of one event.
