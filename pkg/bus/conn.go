@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idsync/idsync/pkg/config"
+	"github.com/idsync/idsync/pkg/logging"
 	"github.com/idsync/idsync/pkg/metrics"
 )
 
@@ -81,6 +82,14 @@ type Conn struct {
 // Connected reports whether the connection is currently established.
 func (c *Conn) Connected() bool { return c.NC.IsConnected() }
 
+// Ready is a readiness check: an error while the connection is down.
+func (c *Conn) Ready(context.Context) error {
+	if !c.Connected() {
+		return errors.New("not connected")
+	}
+	return nil
+}
+
 // Drain lets in-flight subscriptions finish and closes the connection,
 // waiting at most for ctx.
 func (c *Conn) Drain(ctx context.Context) {
@@ -127,6 +136,22 @@ func reconnectDelay(attempts int) time.Duration {
 	d := 100 * time.Millisecond << min(attempts, 6)
 	d = min(d, 5*time.Second)
 	return d/2 + rand.N(d/2+1)
+}
+
+// waitRetry logs why a consumer is not running and waits reconnectDelay
+// before its next attempt; it returns false once ctx has ended.
+func waitRetry(ctx context.Context, log *slog.Logger, what string, err error, attempt int) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	delay := reconnectDelay(attempt)
+	log.Warn(what+" unavailable, retrying", logging.Err(err), "retry_in", delay)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(delay):
+		return true
+	}
 }
 
 // Connect dials NATS. The name identifies the client to the server and in

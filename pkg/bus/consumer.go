@@ -158,15 +158,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			attempt = 0
 		}
-		if ctx.Err() != nil {
+		if !waitRetry(ctx, c.log, "consumer", err, attempt) {
 			return nil
-		}
-		delay := reconnectDelay(attempt)
-		c.log.Warn("consumer unavailable, retrying", logging.Err(err), "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(delay):
 		}
 	}
 }

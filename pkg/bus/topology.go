@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/events"
+	"github.com/idsync/idsync/pkg/logging"
 )
 
 // Stream base names (design §4); the namespace prefixes them (IDSYNC_EVENTS).
@@ -95,6 +97,27 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, ns events.Namesp
 		}
 	}
 	return nil
+}
+
+// WaitStreams creates or updates the streams, retrying with backoff while
+// NATS is not reachable yet (a service may start before its NATS cluster);
+// it returns ctx's error if ctx ends first.
+func WaitStreams(ctx context.Context, conn *Conn, ns events.Namespace, c StreamConfig, log *slog.Logger) error {
+	for delay := 250 * time.Millisecond; ; delay = min(delay*2, 10*time.Second) {
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := EnsureStreams(tctx, conn.JS, ns, c)
+		cancel()
+		if err == nil {
+			log.Info("streams ready", "events", ns.Stream(StreamEvents))
+			return nil
+		}
+		log.Warn("creating streams failed; retrying", logging.Err(err), "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
 }
 
 // StreamsPresent reports whether all three streams exist (for readiness).

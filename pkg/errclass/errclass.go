@@ -29,6 +29,15 @@ const (
 
 var classNames = [...]string{"unknown", "retryable", "rate_limited", "permanent", "not_found"}
 
+// All lists every class, in order (for vocabularies built from the code).
+func All() []Class {
+	out := make([]Class, len(classNames))
+	for i := range out {
+		out[i] = Class(i)
+	}
+	return out
+}
+
 // String returns the class's stable name, used in metrics and DLQ headers.
 func (c Class) String() string {
 	if c >= 0 && int(c) < len(classNames) {

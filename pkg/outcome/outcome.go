@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/idsync/idsync/pkg/bus"
+	"github.com/idsync/idsync/pkg/errclass"
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/guard"
 	"github.com/idsync/idsync/pkg/metrics"
@@ -87,6 +88,14 @@ func (p *Publisher) Publish(ctx context.Context, ev events.Event, recs ...Record
 	t, ok := p.cat.OutcomeType(p.provider, ev.Type.Name)
 	if !ok {
 		return fmt.Errorf("outcome: %s does not act on %s", p.provider, ev.Type.Name)
+	}
+	for _, r := range recs {
+		// The vocabulary is the event log's and the catalog's: an action
+		// outside it is a programming error, and every handler's tests
+		// publish through here.
+		if _, ok := events.LookupAction(p.provider, r.Action); !ok {
+			return errclass.AsPermanent(fmt.Errorf("outcome: action %q of %s is not in events.Actions", r.Action, p.provider))
+		}
 	}
 	msgs := make([]*nats.Msg, 0, len(recs))
 	now := time.Now()

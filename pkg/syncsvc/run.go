@@ -6,17 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/idsync/idsync/pkg/bus"
-	"github.com/idsync/idsync/pkg/httpserver"
 	"github.com/idsync/idsync/pkg/logging"
 	"github.com/idsync/idsync/pkg/metrics"
+	"github.com/idsync/idsync/pkg/service"
 )
 
 // Spec describes one sync service.
@@ -81,36 +77,7 @@ func Run(ctx context.Context, cfg Config, spec Spec, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	health := httpserver.NewHealth(map[string]httpserver.Check{
-		"nats": func(context.Context) error {
-			if !conn.Connected() {
-				return errors.New("not connected")
-			}
-			return nil
-		},
-	})
-	r := chi.NewRouter()
-	health.Mount(r)
-	r.Method(http.MethodGet, "/metrics", metrics.Handler(reg))
-	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
-	if err != nil {
-		return fmt.Errorf("IDSYNC_HTTP_ADDR %s: %w", cfg.HTTP.Addr, err)
-	}
-	log.Info("running", "http", ln.Addr().String())
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return httpserver.Serve(gctx, ln, r, cfg.HTTP.Options(), health, log) })
-	g.Go(func() error {
-		err := run(gctx)
-		if ctx.Err() == nil && err == nil {
-			// The consumer stopped on its own: end the process so it restarts.
-			return errors.New("consumer stopped")
-		}
-		return err
-	})
-	err = g.Wait()
+	err = service.Serve(ctx, service.Process{HTTP: cfg.HTTP, Conn: conn, Reg: reg, Log: log}, run)
 	log.Info("stopped")
-	if ctx.Err() != nil {
-		return nil
-	}
 	return err
 }

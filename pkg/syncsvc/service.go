@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,7 +51,7 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 	}
 	log = log.With("provider", provider)
 	if cfg.ManageTopology {
-		if err := waitTopology(ctx, conn, ns, cfg.Streams, log); err != nil {
+		if err := bus.WaitStreams(ctx, conn, ns, cfg.Streams, log); err != nil {
 			return nil, err
 		}
 	}
@@ -85,24 +84,6 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 // namespace, replicated like the streams (e.g. github-sync's identity map).
 func (d *Deps) KeyValue(ctx context.Context, base, description string) (jetstream.KeyValue, error) {
 	return bus.KeyValue(ctx, d.Conn.JS, d.NS, base, description, d.cfg.Streams.Replicas)
-}
-
-// waitTopology creates the streams, retrying while NATS is not reachable yet.
-func waitTopology(ctx context.Context, conn *bus.Conn, ns events.Namespace, sc bus.StreamConfig, log *slog.Logger) error {
-	for delay := 250 * time.Millisecond; ; delay = min(delay*2, 10*time.Second) {
-		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := bus.EnsureStreams(tctx, conn.JS, ns, sc)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		log.Warn("creating streams failed; retrying", slog.Any("error", err), "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-	}
 }
 
 // Consumer builds the service's durable consumer (filtered to exactly its

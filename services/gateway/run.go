@@ -75,7 +75,7 @@ func Start(ctx context.Context, cfg Config, conn *bus.Conn, getenv func(string) 
 		}
 	}
 	if cfg.ManageTopology {
-		go ensureTopology(ctx, conn, ns, cfg.Streams, log)
+		go func() { _ = bus.WaitStreams(ctx, conn, ns, cfg.Streams, log) }()
 	}
 	pub := bus.NewPublisher(conn, ns.Stream(bus.StreamEvents), cfg.Hook.PublishTimeout, reg)
 	gw, err := New(cfg.Hook, ns, pub, log, reg)
@@ -100,30 +100,7 @@ func Stop(gw *Gateway, conn *bus.Conn, timeout time.Duration) {
 // ReadinessChecks are the gateway's conditions for taking traffic.
 func ReadinessChecks(conn *bus.Conn, ns events.Namespace) map[string]httpserver.Check {
 	return map[string]httpserver.Check{
-		"nats": func(context.Context) error {
-			if !conn.Connected() {
-				return errors.New("not connected")
-			}
-			return nil
-		},
+		"nats":    conn.Ready,
 		"streams": func(ctx context.Context) error { return bus.StreamsPresent(ctx, conn.JS, ns) },
-	}
-}
-
-func ensureTopology(ctx context.Context, conn *bus.Conn, ns events.Namespace, sc bus.StreamConfig, log *slog.Logger) {
-	for delay := 250 * time.Millisecond; ; delay = min(delay*2, 10*time.Second) {
-		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := bus.EnsureStreams(tctx, conn.JS, ns, sc)
-		cancel()
-		if err == nil {
-			log.Info("streams ready", "events", ns.Stream(bus.StreamEvents))
-			return
-		}
-		log.Warn("creating streams failed; retrying", logging.Err(err), "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(delay):
-		}
 	}
 }

@@ -26,6 +26,7 @@ type banner struct {
 	readyIn   time.Duration
 	consumers []consumerMode
 	demo      map[string]string
+	eventlog  string
 }
 
 func (b banner) print(w io.Writer) {
@@ -38,6 +39,13 @@ func (b banner) print(w io.Writer) {
 	p("    Okta inline hook   POST %s/okta/verify/email", b.httpURL)
 	p("    Console webhooks   POST %s/console/events   (seed endpoint /console/update/user/permissions)", b.httpURL)
 	p("    health, metrics    %s/healthz  %s/readyz  %s/metrics", b.httpURL, b.httpURL, b.httpURL)
+	p("    events API         GET  %s/api/events?userId=…   catalog GET %s/api/event-types (.csv)", b.httpURL, b.httpURL)
+	if b.gen.apiPassword != "" {
+		p("    events API user    %s / %s   (generated, kept in %s/%s; Basic auth)", apiAdmin, b.gen.apiPassword, b.dataDir, secretsFile)
+	} else {
+		p("    events API users   from IDSYNC_API_USERS")
+	}
+	p("  event log     %s", b.eventlog)
 	ns := events.Namespace(b.stream)
 	switch {
 	case b.external:

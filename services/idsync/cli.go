@@ -48,25 +48,35 @@ func connectCLI(ctx context.Context, name string, args []string, getenv func(str
 	if err != nil {
 		return nil, nil, err
 	}
+	conn, err := dialCLI(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &cliEnv{conn: conn, ns: events.Namespace(cfg.Namespace), stdout: stdout, json: *asJSON}, rest, nil
+}
+
+// dialCLI validates the NATS configuration and connects, waiting a few
+// seconds for the connection.
+func dialCLI(ctx context.Context, cfg CLIConfig) (*bus.Conn, error) {
 	if cfg.NATS.URL == "" {
 		cfg.NATS.URL = defaultCLIURL
 	}
 	if err := errors.Join(cfg.NATS.Validate(true), events.Namespace(cfg.Namespace).Validate()); err != nil {
-		return nil, nil, fmt.Errorf("configuration:\n%w", err)
+		return nil, fmt.Errorf("configuration:\n%w", err)
 	}
 	conn, err := bus.Connect(cfg.NATS, "cli", logging.Discard(), prometheus.NewRegistry())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for !conn.Connected() {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			conn.NC.Close()
-			return nil, nil, fmt.Errorf("cannot reach NATS at %s (set IDSYNC_NATS_URL)", cfg.NATS.URL)
+			return nil, fmt.Errorf("cannot reach NATS at %s (set IDSYNC_NATS_URL)", redact(cfg.NATS.URL))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &cliEnv{conn: conn, ns: events.Namespace(cfg.Namespace), stdout: stdout, json: *asJSON}, rest, nil
+	return conn, nil
 }
 
 func (e *cliEnv) close() { e.conn.NC.Close() }

@@ -1,7 +1,6 @@
 package idsync_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -14,20 +13,11 @@ import (
 	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/syncsvc/synctest"
-	"github.com/idsync/idsync/services/idsync"
 )
 
 func cli(t *testing.T, natsURL string, args ...string) (string, error) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	getenv := func(k string) string {
-		if k == "IDSYNC_NATS_URL" {
-			return natsURL
-		}
-		return ""
-	}
-	err := idsync.Run(context.Background(), args, getenv, &out, &errOut)
-	return out.String(), err
+	return runCLI(t, map[string]string{"IDSYNC_NATS_URL": natsURL}, args...)
 }
 
 func TestOperatorCommands(t *testing.T) {

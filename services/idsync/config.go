@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/idsync/idsync/pkg/syncsvc"
+	"github.com/idsync/idsync/services/eventlog"
 	"github.com/idsync/idsync/services/gateway"
 	githubsync "github.com/idsync/idsync/services/github-sync"
 	gitlabsync "github.com/idsync/idsync/services/gitlab-sync"
@@ -22,11 +23,13 @@ type Config struct {
 	Gateway gateway.Config
 	// Sync is what the four sync consumers share; Okta, GitLab and GitHub
 	// their credentials (the Console's are in Sync: every consumer reads it).
-	Sync    syncsvc.Settings
-	Okta    oktasync.OktaConfig
-	GitLab  gitlabsync.GitLabConfig
-	GitHub  githubsync.GitHubConfig
-	DataDir string `env:"IDSYNC_DATA_DIR" default:"./data" help:"embedded JetStream store and generated secrets"`
+	Sync   syncsvc.Settings
+	Okta   oktasync.OktaConfig
+	GitLab gitlabsync.GitLabConfig
+	GitHub githubsync.GitHubConfig
+	// EventLog is the event log's store, API users and retention.
+	EventLog eventlog.Settings
+	DataDir  string `env:"IDSYNC_DATA_DIR" default:"./data" help:"embedded JetStream store, SQLite event log and generated secrets"`
 	// NATSListen is where the embedded server also accepts other systems
 	// (the nats CLI, internal publishers and subscribers).
 	NATSListen string `env:"IDSYNC_NATS_LISTEN" default:"127.0.0.1:4222" help:"where the embedded NATS listens for other systems; off = in-process only"`
@@ -41,7 +44,7 @@ const DefaultNATSListen = "127.0.0.1:4222"
 // Validate reports every problem, one error each. Secrets are optional: the
 // all-in-one generates them.
 func (c Config) Validate() error {
-	errs := []error{c.Gateway.Validate(false), c.Sync.Validate(), c.Okta.Validate(), c.GitHub.Validate(), c.GitLab.Validate()}
+	errs := []error{c.Gateway.Validate(false), c.Sync.Validate(), c.Okta.Validate(), c.GitHub.Validate(), c.GitLab.Validate(), c.EventLog.Validate()}
 	if strings.TrimSpace(c.DataDir) == "" {
 		errs = append(errs, errors.New("IDSYNC_DATA_DIR: required"))
 	}

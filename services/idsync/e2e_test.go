@@ -3,12 +3,14 @@ package idsync_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/idsync/idsync/pkg/events"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
+	"github.com/idsync/idsync/services/idsync"
 )
 
 // TestDeprovisioningEndToEnd runs the whole system (gateway, bus, the four
@@ -24,8 +27,9 @@ import (
 // he must leave the Console company, be blocked in GitLab and leave the
 // GitHub organization, and every decision must be recorded as an outcome.
 func TestDeprovisioningEndToEnd(t *testing.T) {
+	dataDir := t.TempDir()
 	p := start(t, map[string]string{
-		"IDSYNC_DATA_DIR": t.TempDir(), "IDSYNC_HTTP_ADDR": "127.0.0.1:0", "IDSYNC_NATS_LISTEN": "127.0.0.1:0",
+		"IDSYNC_DATA_DIR": dataDir, "IDSYNC_HTTP_ADDR": "127.0.0.1:0", "IDSYNC_NATS_LISTEN": "127.0.0.1:0",
 		"IDSYNC_OKTA_HOOK_SECRET": oktaSecret, "IDSYNC_CONSOLE_WEBHOOK_SECRET": consoleSecret, "IDSYNC_DEMO": "true",
 	})
 	waitReady(t, p.httpURL)
@@ -74,6 +78,95 @@ func TestDeprovisioningEndToEnd(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("revoked outcomes %v, want %v", got, want)
 	}
+	bobsHistory(t, p, dataDir)
+}
+
+// bobsHistory asks the event log what happened to bob — through the API
+// with the generated credentials and through `idsync events` — then
+// forgets him.
+func bobsHistory(t *testing.T, p *process, dataDir string) {
+	t.Helper()
+	m := regexp.MustCompile(`events API user\s+admin / (\S+)`).FindStringSubmatch(p.stdout.String())
+	if m == nil {
+		t.Fatalf("no generated events API password in the banner:\n%s", p.stdout.String())
+	}
+	auth := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+m[1]))}}
+	wantTypes := []string{"okta.UserDeletedEvent", "console.CompanyUserRemovedEvent", "github.OrganizationMemberRemovedEvent", "gitlab.UserBlockedEvent"}
+	var rs struct {
+		ResultSet []struct {
+			EventType      string `json:"event_type"`
+			EventAgentUser string `json:"event_agent_user"`
+			Reason         string `json:"reason"`
+		} `json:"resultSet"`
+		Pagination struct {
+			TotalResults int `json:"totalResults"`
+		} `json:"pagination"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st := getJSON(t, p.httpURL+"/api/events?limit=100&offset=0&userId=bob@example.com", auth, &rs); st != 200 {
+			t.Fatalf("events API: %d", st)
+		}
+		var types []string
+		for _, r := range rs.ResultSet {
+			types = append(types, r.EventType)
+		}
+		missing := slices.DeleteFunc(slices.Clone(wantTypes), func(w string) bool { return slices.Contains(types, w) })
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob's history lacks %v: %v", missing, types)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := getJSON(t, p.httpURL+"/api/events?limit=100&offset=0&userId=bob@example.com", nil, nil); st != 401 {
+		t.Errorf("events API without credentials: %d, want 401", st)
+	}
+
+	env := map[string]string{"IDSYNC_DATA_DIR": dataDir, "IDSYNC_NATS_URL": p.natsURL}
+	out, err := runCLI(t, env, "events", "--user", "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range append(wantTypes, "OCCURRED (UTC)", "admin@example.com", "gitlab-sync") {
+		if !strings.Contains(out, w) {
+			t.Errorf("idsync events lacks %q:\n%s", w, out)
+		}
+	}
+	if out, err := runCLI(t, env, "events", "--user", "bob@example.com", "--limit", "0"); err == nil || !strings.Contains(err.Error(), "4002") {
+		t.Errorf("--limit 0: %v %s", err, out)
+	}
+
+	// Forget bob: first the plan, then the erasure.
+	plan, err := runCLI(t, env, "events", "forget", "--user", "bob@example.com", "--by", "dpo@example.com", "--reason", "GDPR-7")
+	if err != nil || !strings.Contains(plan, "00ubob") || !strings.Contains(plan, "--yes") {
+		t.Fatalf("forget without --yes: %v\n%s", err, plan)
+	}
+	if st := getJSON(t, p.httpURL+"/api/events?limit=100&offset=0&userId=bob@example.com", auth, &rs); st != 200 || rs.Pagination.TotalResults == 0 {
+		t.Fatal("the plan erased something")
+	}
+	done, err := runCLI(t, env, "events", "forget", "--user", "bob@example.com", "--by", "dpo@example.com", "--reason", "GDPR-7", "--yes")
+	if err != nil || !strings.Contains(done, "forgot") {
+		t.Fatalf("forget --yes: %v\n%s", err, done)
+	}
+	for _, id := range []string{"bob@example.com", "00ubob"} {
+		if st := getJSON(t, p.httpURL+"/api/events?limit=100&offset=0&userId="+id, auth, &rs); st != 200 || rs.Pagination.TotalResults != 0 {
+			t.Errorf("%s still has %d records after the erasure", id, rs.Pagination.TotalResults)
+		}
+	}
+	getJSON(t, p.httpURL+"/api/events?limit=10&offset=0&actor=dpo@example.com&type=idsync.PersonForgottenEvent", auth, &rs)
+	if len(rs.ResultSet) != 1 || !strings.Contains(rs.ResultSet[0].Reason, "GDPR-7") || strings.Contains(rs.ResultSet[0].Reason, "bob") {
+		t.Errorf("the erasure is not recorded as it should be: %+v", rs.ResultSet)
+	}
+}
+
+// runCLI runs an idsync command with env as its whole environment.
+func runCLI(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := idsync.Run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+	return out.String() + errOut.String(), err
 }
 
 func getJSON(t *testing.T, url string, header http.Header, out any) int {

@@ -9,6 +9,7 @@ import (
 	"github.com/idsync/idsync/pkg/apierror"
 	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/config"
+	"github.com/idsync/idsync/services/eventlog"
 )
 
 // TestREADMEDocumentsEverything keeps the README's tables in step with the
@@ -22,7 +23,8 @@ func TestREADMEDocumentsEverything(t *testing.T) {
 	readme := string(raw)
 	var cfg Config
 	var settings bus.Settings
-	for _, c := range []any{&cfg, &settings} {
+	var logCfg eventlog.Config
+	for _, c := range []any{&cfg, &settings, &logCfg} {
 		fields, err := config.Fields(c)
 		if err != nil {
 			t.Fatal(err)
@@ -42,6 +44,12 @@ func TestREADMEDocumentsEverything(t *testing.T) {
 		row := rowOf(readme, "| `"+string(e.Code)+"` |")
 		if row == "" || !strings.Contains(row, fmt.Sprintf("| %d |", e.Status)) {
 			t.Errorf("README error table: %s should be listed with status %d (row %q)", e.Code, e.Status, row)
+		}
+	}
+	for _, code := range eventlog.ErrorCodes() {
+		row := rowOf(readme, fmt.Sprintf("| `%d` |", code))
+		if row == "" || !strings.Contains(row, fmt.Sprintf("| %d |", eventlog.ErrorStatus(code))) || !strings.Contains(row, eventlog.ErrorMessage(code)) {
+			t.Errorf("README events API error table: %d should be listed with status %d and message %q (row %q)", code, eventlog.ErrorStatus(code), eventlog.ErrorMessage(code), row)
 		}
 	}
 }

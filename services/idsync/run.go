@@ -23,6 +23,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runGuard(ctx, rest, getenv, stdout, stderr)
 	case "identities":
 		return runIdentities(ctx, rest, getenv, stdout, stderr)
+	case "events":
+		return runEvents(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "idsync", version())
 		return err
@@ -46,12 +48,17 @@ usage:
                          resume a consumer its removal guard paused
   idsync identities list|set|delete|load
                          the email → GitHub login map github-sync resolves through
+  idsync events --user EMAIL [--actor A] [--type T] [--from T] [--to T] [--outcome O]
+                         what happened to a person, who did it, what idsync did (the event log)
+  idsync events forget --user EMAIL --by OPERATOR [--reason TICKET] [--yes]
+                         erasure request: pseudonymise the person's records, erase their bus messages
   idsync version         print the version
   idsync help            this text
 
 Every flag has an environment variable; run "idsync run -h" for the list.
 The operator commands reach NATS at IDSYNC_NATS_URL (default nats://127.0.0.1:4222,
-the all-in-one's listener) and take --json.
+the all-in-one's listener) and take --json; "idsync events" reads the event log at
+IDSYNC_EVENTLOG_DSN (default: the SQLite file in IDSYNC_DATA_DIR, ./data).
 `)
 	return err
 }

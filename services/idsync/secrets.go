@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/idsync/idsync/pkg/config"
 )
 
@@ -20,16 +22,29 @@ const secretsFile = "secrets.json"
 type storedSecrets struct {
 	OktaHookSecret       string `json:"okta_hook_secret"`
 	ConsoleWebhookSecret string `json:"console_webhook_secret"`
+	// APIAdminPassword is the events API's generated user's password; the
+	// bcrypt hash is derived from it at start.
+	APIAdminPassword string `json:"api_admin_password,omitempty"`
 }
 
-// generated says which secrets were generated (and so are printed).
-type generated struct{ okta, console bool }
+// apiAdmin is the events API user the all-in-one generates when
+// IDSYNC_API_USERS is empty.
+const apiAdmin = "admin"
 
-// ensureSecrets fills in missing inbound secrets from the data directory,
-// generating and saving (mode 0600) any that do not exist yet.
-func ensureSecrets(dataDir string, okta, console *config.Secrets) (generated, error) {
+// generated says which secrets were generated (and so are printed).
+type generated struct {
+	okta, console bool
+	// apiPassword is the generated events API password ("" when
+	// IDSYNC_API_USERS is given).
+	apiPassword string
+}
+
+// ensureSecrets fills in missing inbound secrets and events API users from
+// the data directory, generating and saving (mode 0600) any that do not
+// exist yet.
+func ensureSecrets(dataDir string, okta, console, apiUsers *config.Secrets) (generated, error) {
 	var g generated
-	if len(*okta) > 0 && len(*console) > 0 {
+	if len(*okta) > 0 && len(*console) > 0 && len(*apiUsers) > 0 {
 		return g, nil
 	}
 	path := filepath.Join(dataDir, secretsFile)
@@ -62,6 +77,21 @@ func ensureSecrets(dataDir string, okta, console *config.Secrets) (generated, er
 		}
 		*f.target = config.Secrets{config.Secret(*f.stored)}
 		*f.flag = true
+	}
+	if len(*apiUsers) == 0 {
+		if s.APIAdminPassword == "" {
+			v, err := newSecret()
+			if err != nil {
+				return g, err
+			}
+			s.APIAdminPassword, changed = v, true
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(s.APIAdminPassword), bcrypt.DefaultCost)
+		if err != nil {
+			return g, err
+		}
+		*apiUsers = config.Secrets{config.Secret(apiAdmin + ":" + string(hash))}
+		g.apiPassword = s.APIAdminPassword
 	}
 	if changed {
 		out, _ := json.MarshalIndent(s, "", "  ")

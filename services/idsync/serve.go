@@ -16,9 +16,11 @@ import (
 
 	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/config"
+	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/httpserver"
 	"github.com/idsync/idsync/pkg/logging"
 	"github.com/idsync/idsync/pkg/metrics"
+	"github.com/idsync/idsync/services/eventlog"
 	"github.com/idsync/idsync/services/gateway"
 )
 
@@ -45,7 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("IDSYNC_DATA_DIR: %w", err)
 	}
-	gen, err := ensureSecrets(dataDir, &cfg.Gateway.Hook.OktaSecrets, &cfg.Gateway.Hook.ConsoleSecrets)
+	gen, err := ensureSecrets(dataDir, &cfg.Gateway.Hook.OktaSecrets, &cfg.Gateway.Hook.ConsoleSecrets, &cfg.EventLog.Users)
 	if err != nil {
 		return err
 	}
@@ -106,9 +108,40 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	b.consumers = modes
+	closeConns := func() {
+		for _, c := range consumerConns {
+			c.NC.Close()
+		}
+	}
+
+	st, storeDesc, err := eventlog.OpenStore(ctx, cfg.EventLog.DSN.Reveal(), dataDir)
+	if err != nil {
+		closeConns()
+		gateway.Stop(gw, conn, time.Second)
+		_ = ln.Close()
+		return err
+	}
+	defer st.Close()
+	b.eventlog = storeDesc
+	logConn, err := bus.Connect(cfg.Gateway.NATS, "eventlog", log, reg, natsOpts...)
+	if err == nil {
+		consumerConns = append(consumerConns, logConn)
+	}
+	var logSvc *eventlog.Service
+	if err == nil {
+		logSvc, err = eventlog.Start(cfg.EventLog, st, logConn, events.Namespace(cfg.Gateway.Namespace), log, reg)
+	}
+	if err != nil {
+		closeConns()
+		gateway.Stop(gw, conn, time.Second)
+		_ = ln.Close()
+		return err
+	}
+	runs = append(runs, logSvc.Run)
 
 	router := gateway.NewRouter(log)
 	gw.Mount(router)
+	logSvc.API.Mount(router)
 	health.Mount(router)
 	router.Method("GET", "/metrics", metrics.Handler(reg))
 
@@ -129,6 +162,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("shutting down")
 	// The HTTP server has finished its requests; the consumers drain what
 	// they hold, then every connection drains before the server stops.
+	// (The event log commits and acknowledges its batches in hand; the
+	// store closes after everything below.)
 	if cerr := consumers.Wait(); cerr != nil && err == nil {
 		err = cerr
 	}

@@ -2,26 +2,8 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/idsync/idsync/pkg/config"
+	"github.com/idsync/idsync/pkg/service"
 	githubsync "github.com/idsync/idsync/services/github-sync"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := githubsync.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	if errors.Is(err, config.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "github-sync:", err)
-		os.Exit(1)
-	}
-}
+func main() { service.Main("github-sync", githubsync.Run) }
