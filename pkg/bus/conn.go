@@ -161,6 +161,10 @@ func waitRetry(ctx context.Context, log *slog.Logger, what string, err error, at
 func Connect(cfg ConnConfig, name string, log *slog.Logger, reg prometheus.Registerer, extra ...nats.Option) (*Conn, error) {
 	m := newConnMetrics(reg)
 	m.connected.WithLabelValues(name).Set(0)
+	// Export the counters at 0 from the start, so rate() and alerts see
+	// the first reconnect or error.
+	m.reconnects.WithLabelValues(name)
+	m.asyncErrs.WithLabelValues(name)
 	log = log.With("client", name)
 	opts := []nats.Option{
 		nats.Name("idsync-" + name),

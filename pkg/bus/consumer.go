@@ -393,7 +393,8 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// watchLag reads the consumer's info every LagInterval for the lag gauges.
+// watchLag reads the consumer's info every LagInterval for the lag gauges,
+// and the depth of its dead-letter subject.
 func (c *Consumer) watchLag(ctx context.Context, cons jetstream.Consumer) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -411,6 +412,9 @@ func (c *Consumer) watchLag(ctx context.Context, cons jetstream.Consumer) (stop 
 				c.m.redelivered.Set(float64(info.NumRedelivered))
 				c.m.waiting.Set(float64(info.NumWaiting))
 			}
+			if n, err := c.dlqDepth(ctx); err == nil {
+				c.m.dlq.Set(float64(n))
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -420,3 +424,25 @@ func (c *Consumer) watchLag(ctx context.Context, cons jetstream.Consumer) (stop 
 	}()
 	return func() { cancel(); <-done }
 }
+
+// dlqDepth counts the messages on the consumer's DLQ subject; a batch
+// consumer's watcher (no connection) has none to count.
+func (c *Consumer) dlqDepth(ctx context.Context) (uint64, error) {
+	if c.conn == nil || c.conn.JS == nil {
+		return 0, errNoConn
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	subject := c.ns.DLQSubject(c.spec.Durable)
+	s, err := c.conn.JS.Stream(ctx, c.ns.Stream(StreamDLQ))
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return 0, err
+	}
+	return info.State.Subjects[subject], nil
+}
+
+var errNoConn = errors.New("no connection")

@@ -19,6 +19,7 @@ type consumerMetrics struct {
 	redelivered  prometheus.Gauge
 	waiting      prometheus.Gauge
 	paused       prometheus.Gauge
+	dlq          prometheus.Gauge
 }
 
 func newConsumerMetrics(reg prometheus.Registerer, consumer string) *consumerMetrics {
@@ -50,5 +51,6 @@ func newConsumerMetrics(reg prometheus.Registerer, consumer string) *consumerMet
 		redelivered:  gauge("redelivered_messages", "Messages currently in a redelivered state."),
 		waiting:      gauge("waiting_pulls", "Open pull requests."),
 		paused:       gauge("paused", "1 while the consumer is paused by its gate (the removal guard), 0 otherwise."),
+		dlq:          gauge("dlq_messages", "Messages in the dead-letter stream on this consumer's subject (idsync.dlq.<consumer>), read with the lag."),
 	}
 }

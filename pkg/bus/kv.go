@@ -14,12 +14,33 @@ const (
 	BucketGuard      = "GUARD"
 	BucketGrants     = "GRANTS"
 	BucketIdentities = "IDENTITIES"
+	// BucketServices holds what each sync consumer announces at start.
+	BucketServices = "SERVICES"
 )
 
-// KeyValue opens (creating or updating) a key-value bucket of the namespace.
-// Buckets keep one revision per key on file storage with the streams'
-// replica count.
-func KeyValue(ctx context.Context, js jetstream.JetStream, ns events.Namespace, base, description string, replicas int) (jetstream.KeyValue, error) {
+// Buckets are every KV bucket idsync uses, with the description each is
+// created with. One table, so that whoever creates or updates a bucket (a
+// service at start, the provisioning job, the CLI) configures it the same.
+var Buckets = []struct{ Base, Description string }{
+	{BucketGuard, "idsync removal guards (paused state, removals in the window)"},
+	{BucketGrants, "idsync managed grants (the memberships idsync may revoke)"},
+	{BucketIdentities, "idsync identity map (email → GitHub login)"},
+	{BucketServices, "idsync sync consumers: mode (live or dry-run), version and start time, written at start"},
+}
+
+// KeyValue opens (creating or updating) one of the Buckets of the
+// namespace. Buckets keep one revision per key on file storage with the
+// streams' replica count.
+func KeyValue(ctx context.Context, js jetstream.JetStream, ns events.Namespace, base string, replicas int) (jetstream.KeyValue, error) {
+	description := ""
+	for _, b := range Buckets {
+		if b.Base == base {
+			description = b.Description
+		}
+	}
+	if description == "" {
+		return nil, fmt.Errorf("bus.KeyValue: %q is not one of bus.Buckets", base)
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      ns.Stream(base),
 		Description: description,

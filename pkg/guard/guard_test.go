@@ -28,7 +28,7 @@ func bucket(t *testing.T) jetstream.KeyValue {
 	}
 	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
-	kv, err := bus.KeyValue(context.Background(), js, bustest.Namespace(t), bus.BucketGuard, "test", 1)
+	kv, err := bus.KeyValue(context.Background(), js, bustest.Namespace(t), bus.BucketGuard, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func bucket(t *testing.T, srv *bustest.Server) jetstream.KeyValue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := bus.KeyValue(context.Background(), js, bustest.Namespace(t), bus.BucketIdentities, "test identities", 1)
+	kv, err := bus.KeyValue(context.Background(), js, bustest.Namespace(t), bus.BucketIdentities, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestEntriesPersistInTheBucket(t *testing.T) {
 		}
 		t.Cleanup(nc.Close)
 		js, _ := jetstream.New(nc)
-		kv, err := bus.KeyValue(context.Background(), js, ns, bus.BucketIdentities, "test identities", 1)
+		kv, err := bus.KeyValue(context.Background(), js, ns, bus.BucketIdentities, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,11 +61,14 @@ type Transport struct {
 	observed prometheus.Gauge
 }
 
-// New wraps base (nil: http.DefaultTransport); provider labels the metrics.
+// New wraps base (nil: PooledTransport); provider labels the metrics. The
+// calls it lets through are counted and timed by metrics.ProviderTransport
+// (calls it holds back are only rate_limit_waits_total).
 func New(base http.RoundTripper, style Style, provider string, reg prometheus.Registerer) *Transport {
 	if base == nil {
 		base = PooledTransport()
 	}
+	base = metrics.ProviderTransport(base, provider, reg)
 	l := prometheus.Labels{"provider": provider}
 	return &Transport{
 		base: base, style: style, now: time.Now,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -42,6 +43,9 @@ func Start(ctx context.Context, cfg Config, conn *bus.Conn, spec Spec, getenv fu
 	d, err := Prepare(ctx, cfg, conn, spec.Name, spec.Provider, dryRun, getenv, log, reg)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := announce(ctx, d, newAnnouncement(spec, cfg, dryRun, time.Now())); err != nil {
+		log.Warn("cannot announce the mode in the services bucket; idsync status will infer it", logging.Err(err))
 	}
 	handlers, err := spec.Build(d)
 	if err != nil {

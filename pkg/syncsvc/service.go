@@ -14,7 +14,9 @@ import (
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/guard"
 	"github.com/idsync/idsync/pkg/ledger"
+	"github.com/idsync/idsync/pkg/metrics"
 	"github.com/idsync/idsync/pkg/outcome"
+	"github.com/idsync/idsync/pkg/ratelimit"
 	"github.com/idsync/idsync/pkg/rules"
 )
 
@@ -55,11 +57,11 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 			return nil, err
 		}
 	}
-	guardKV, err := bus.KeyValue(ctx, conn.JS, ns, bus.BucketGuard, "idsync removal guards (paused state, removals in the window)", cfg.Streams.Replicas)
+	guardKV, err := bus.KeyValue(ctx, conn.JS, ns, bus.BucketGuard, cfg.Streams.Replicas)
 	if err != nil {
 		return nil, err
 	}
-	grantsKV, err := bus.KeyValue(ctx, conn.JS, ns, bus.BucketGrants, "idsync managed grants (the memberships idsync may revoke)", cfg.Streams.Replicas)
+	grantsKV, err := bus.KeyValue(ctx, conn.JS, ns, bus.BucketGrants, cfg.Streams.Replicas)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +73,9 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 	}
 	d.Guard = guard.New(guardKV, name, provider, cfg.Guard, d.Outcomes.Alerter(), log, reg)
 	if cfg.Console.Configured() {
-		c, err := console.New(cfg.Console, nil)
+		// Every sync service reads the Console (effective access before a
+		// revoke); its calls are counted under provider "console".
+		c, err := console.New(cfg.Console, metrics.ProviderTransport(ratelimit.PooledTransport(), events.ProviderConsole, reg))
 		if err != nil {
 			return nil, err
 		}
@@ -82,8 +86,8 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 
 // KeyValue opens (creating it if needed) one more KV bucket of the
 // namespace, replicated like the streams (e.g. github-sync's identity map).
-func (d *Deps) KeyValue(ctx context.Context, base, description string) (jetstream.KeyValue, error) {
-	return bus.KeyValue(ctx, d.Conn.JS, d.NS, base, description, d.cfg.Streams.Replicas)
+func (d *Deps) KeyValue(ctx context.Context, base string) (jetstream.KeyValue, error) {
+	return bus.KeyValue(ctx, d.Conn.JS, d.NS, base, d.cfg.Streams.Replicas)
 }
 
 // Consumer builds the service's durable consumer (filtered to exactly its

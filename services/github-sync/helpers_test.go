@@ -108,7 +108,7 @@ func start(t testing.TB, s setup) env {
 		cfg.GitHub.Token = config.Secret(ghToken)
 	}
 	h := synctest.Start(t, githubsync.Spec(cfg, nil), o)
-	kv, err := bus.KeyValue(context.Background(), h.Conn.JS, h.NS, bus.BucketIdentities, "test", 1)
+	kv, err := bus.KeyValue(context.Background(), h.Conn.JS, h.NS, bus.BucketIdentities, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

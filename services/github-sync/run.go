@@ -47,7 +47,7 @@ func Spec(cfg Config, gh GitHub) syncsvc.Spec {
 
 // openIdentities opens the identity map and loads the mapping file into it.
 func openIdentities(ctx context.Context, d *syncsvc.Deps, cfg Config) (*identity.Map, error) {
-	kv, err := bus.KeyValue(ctx, d.Conn.JS, d.NS, bus.BucketIdentities, "idsync identity map (email → GitHub login)", cfg.Sync.Streams.Replicas)
+	kv, err := bus.KeyValue(ctx, d.Conn.JS, d.NS, bus.BucketIdentities, cfg.Sync.Streams.Replicas)
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,16 @@ package idsync
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/idsync/idsync/pkg/bus"
+	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/identity"
 )
 
@@ -37,7 +41,7 @@ func runIdentities(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer env.close()
-	kv, err := bus.KeyValue(ctx, env.conn.JS, env.ns, bus.BucketIdentities, "idsync identity map (email → GitHub login)", 1)
+	kv, err := identitiesBucket(ctx, env.conn.JS, env.ns)
 	if err != nil {
 		return err
 	}
@@ -85,4 +89,20 @@ func runIdentities(ctx context.Context, args []string, getenv func(string) strin
 		fmt.Fprint(stderr, identitiesUsage)
 		return fmt.Errorf("identities: unknown subcommand %q", sub)
 	}
+}
+
+// identitiesBucket opens the identity map as it is. Only when it does not
+// exist yet (github-sync has never started) is it created, with the
+// replicas of the events stream: creating-or-updating it from here would
+// impose the CLI's idea of its configuration on a cluster's bucket.
+func identitiesBucket(ctx context.Context, js jetstream.JetStream, ns events.Namespace) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, ns.Stream(bus.BucketIdentities))
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return kv, err
+	}
+	replicas := 1
+	if s, err := js.Stream(ctx, ns.Stream(bus.StreamEvents)); err == nil {
+		replicas = s.CachedInfo().Config.Replicas
+	}
+	return bus.KeyValue(ctx, js, ns, bus.BucketIdentities, replicas)
 }

@@ -25,6 +25,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runIdentities(ctx, rest, getenv, stdout, stderr)
 	case "events":
 		return runEvents(ctx, rest, getenv, stdout, stderr)
+	case "status":
+		return runStatus(ctx, rest, getenv, stdout, stderr)
+	case "streams":
+		return runStreams(ctx, rest, getenv, stdout, stderr)
+	case "consumers":
+		return runConsumers(ctx, rest, getenv, stdout, stderr)
+	case "send":
+		return runSend(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "idsync", version())
 		return err
@@ -41,6 +49,14 @@ func usage(w io.Writer) error {
 
 usage:
   idsync [run] [flags]   start the whole system in one process (embedded NATS JetStream)
+  idsync status          streams, consumers (pending, guard), dead letters per consumer,
+                         and whether each provider runs live or in dry-run
+  idsync streams [NAME]  idsync's streams: configuration and state (NAME: IDSYNC_EVENTS or EVENTS)
+  idsync consumers [NAME]
+                         the durable consumers: configuration, pending, redelivered, last active
+  idsync send TYPE [--file payload.json] [--subject ID]
+                         publish one event of any catalog type (a sample unless --file),
+                         source urn:idsync:cli; "idsync send --list" lists the types
   idsync dlq list|show|replay|purge [flags]
                          inspect dead letters and replay them to their subject
   idsync guard status    the removal guards of the sync consumers
