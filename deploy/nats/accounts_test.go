@@ -131,6 +131,13 @@ func TestAccounts(t *testing.T) {
 			for _, s := range tc.denySub {
 				c.denySubscribe(t, s)
 			}
+			// Replies are private: not the shared inbox, not another user's.
+			other := "gateway"
+			if tc.user == other {
+				other = "eventlog"
+			}
+			c.denySubscribe(t, "_INBOX.>")
+			c.denySubscribe(t, bus.InboxPrefix(other)+".>")
 		})
 	}
 	if !slices.Equal(tested, users) {

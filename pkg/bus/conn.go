@@ -154,6 +154,19 @@ func waitRetry(ctx context.Context, log *slog.Logger, what string, err error, at
 	}
 }
 
+// InboxPrefix is where a client gets its replies (JetStream API answers,
+// publish acks, pulled messages, KV watches): _INBOX_<user> for a named
+// NATS user, so that the server can let each user subscribe to its own
+// replies only (deploy/nats/accounts.conf) — with the shared _INBOX, any
+// user could read the messages pulled by another. Without a user (no
+// auth, a credentials file, an nkey) it is NATS's default, _INBOX.
+func InboxPrefix(user string) string {
+	if user == "" {
+		return strings.TrimSuffix(nats.InboxPrefix, ".")
+	}
+	return "_INBOX_" + user
+}
+
 // Connect dials NATS. The name identifies the client to the server and in
 // metrics (e.g. "gateway"). It does not wait for the server: with the server
 // down it returns a connection that keeps retrying, and Connected is false.
@@ -168,6 +181,7 @@ func Connect(cfg ConnConfig, name string, log *slog.Logger, reg prometheus.Regis
 	log = log.With("client", name)
 	opts := []nats.Option{
 		nats.Name("idsync-" + name),
+		nats.CustomInboxPrefix(InboxPrefix(cfg.User)),
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
 		nats.CustomReconnectDelay(reconnectDelay),
