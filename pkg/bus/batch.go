@@ -133,13 +133,21 @@ func (c *BatchConsumer) loop(ctx context.Context, cons jetstream.Consumer) error
 func (c *BatchConsumer) handle(ctx context.Context, msgs []jetstream.Msg) {
 	start := time.Now()
 	c.batches.Observe(float64(len(msgs)))
-	for _, m := range msgs {
+	// One consumer span per message, each continuing its publisher's trace,
+	// ended once the batch is settled.
+	spans := make([]context.Context, len(msgs))
+	for i, m := range msgs {
+		var delivered uint64
 		if meta, err := m.Metadata(); err == nil {
 			c.m.pending.Set(float64(meta.NumPending))
 			if meta.NumDelivered > 1 {
 				c.m.redeliveries.Inc()
 			}
+			delivered = meta.NumDelivered
 		}
+		sctx, span := startProcess(ctx, c.spec.Durable, m, delivered)
+		defer span.End()
+		spans[i] = sctx
 	}
 	stop := make(chan struct{})
 	go func() {
@@ -166,6 +174,9 @@ func (c *BatchConsumer) handle(ctx context.Context, msgs []jetstream.Msg) {
 			}
 		}
 		c.m.handled.WithLabelValues("ack").Add(float64(len(msgs)))
+		for _, sctx := range spans {
+			setOutcome(sctx, "ack", "")
+		}
 		return
 	}
 	c.m.failures.WithLabelValues("retryable").Inc()
@@ -179,4 +190,7 @@ func (c *BatchConsumer) handle(ctx context.Context, msgs []jetstream.Msg) {
 		_ = m.NakWithDelay(delay)
 	}
 	c.m.handled.WithLabelValues("retry").Add(float64(len(msgs)))
+	for _, sctx := range spans {
+		setOutcome(sctx, "retry", "retryable")
+	}
 }

@@ -231,11 +231,15 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) {
 		c.m.redeliveries.Inc()
 	}
 	c.m.pending.Set(float64(meta.NumPending))
+	// The handler's calls (provider requests, outcome publishes) are
+	// children of this message's span, which continues the publisher's trace.
+	ctx, span := startProcess(ctx, c.spec.Durable, msg, meta.NumDelivered)
+	defer span.End()
 	log := c.log.With(logging.KeyDelivery, meta.NumDelivered, "stream_seq", meta.Sequence.Stream)
 	if ctx.Err() != nil {
 		// Hard stop: hand the message back at once so another replica takes it.
 		_ = msg.Nak()
-		c.m.handled.WithLabelValues("retry").Inc()
+		c.result(ctx, "retry", "")
 		return
 	}
 
@@ -285,7 +289,7 @@ func (c *Consumer) invoke(ctx context.Context, msg jetstream.Msg, ev events.Even
 // settle acknowledges, retries or dead-letters according to the error class.
 func (c *Consumer) settle(ctx context.Context, msg jetstream.Msg, meta *jetstream.MsgMetadata, err error, log *slog.Logger) {
 	if err == nil {
-		c.ack(msg, "ack", log)
+		c.ack(ctx, msg, "ack", log)
 		return
 	}
 	class := errclass.Of(err)
@@ -293,7 +297,7 @@ func (c *Consumer) settle(ctx context.Context, msg jetstream.Msg, meta *jetstrea
 	switch class {
 	case errclass.NotFound:
 		log.Info("not found at provider; acknowledged", logging.Err(err))
-		c.ack(msg, "not_found", log)
+		c.ack(ctx, msg, "not_found", log)
 	case errclass.Permanent:
 		c.deadLetter(ctx, msg, meta, class, err.Error(), log)
 	default:
@@ -309,16 +313,27 @@ func (c *Consumer) settle(ctx context.Context, msg jetstream.Msg, meta *jetstrea
 		if nerr := msg.NakWithDelay(delay); nerr != nil {
 			log.Warn("nak failed; redelivery after ack wait", logging.Err(nerr))
 		}
-		c.m.handled.WithLabelValues("retry").Inc()
+		c.result(ctx, "retry", class.String())
 	}
 }
 
-func (c *Consumer) ack(msg jetstream.Msg, result string, log *slog.Logger) {
+func (c *Consumer) ack(ctx context.Context, msg jetstream.Msg, result string, log *slog.Logger) {
 	if err := msg.Ack(); err != nil {
 		// The message will be redelivered and handled again, idempotently.
 		log.Warn("ack failed", logging.Err(err))
 	}
+	class := ""
+	if result == "not_found" {
+		class = errclass.NotFound.String()
+	}
+	c.result(ctx, result, class)
+}
+
+// result counts how a message was settled and records it, with the error
+// class, on the message's span.
+func (c *Consumer) result(ctx context.Context, result, class string) {
 	c.m.handled.WithLabelValues(result).Inc()
+	setOutcome(ctx, result, class)
 }
 
 // deadLetter copies msg to the consumer's DLQ subject with the reason, then
@@ -353,7 +368,7 @@ func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jets
 	if _, err := c.conn.JS.PublishMsg(pctx, dl, jetstream.WithExpectStream(c.ns.Stream(StreamDLQ))); err != nil {
 		log.Error("dead-letter publish failed; will retry the message", logging.Err(err))
 		_ = msg.NakWithDelay(c.s.backoff(meta.NumDelivered))
-		c.m.handled.WithLabelValues("retry").Inc()
+		c.result(ctx, "retry", class.String())
 		return
 	}
 	var err error
@@ -367,7 +382,7 @@ func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, meta *jets
 	}
 	log.Warn("dead-lettered", "class", class.String(), "reason", reason)
 	c.m.deadLettered.WithLabelValues(class.String()).Inc()
-	c.m.handled.WithLabelValues("dead_lettered").Inc()
+	c.result(ctx, "dead_lettered", class.String())
 }
 
 // supportsTermReason: servers before 2.10.4 ignore "+TERM <reason>" (they

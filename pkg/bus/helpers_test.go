@@ -81,11 +81,18 @@ func deleteUserSpec(ns events.Namespace) bus.ConsumerSpec {
 // and waits for Run to return.
 func runConsumer(t *testing.T, conn *bus.Conn, ns events.Namespace, spec bus.ConsumerSpec, s bus.Settings, h bus.Handler) (stop func()) {
 	t.Helper()
+	return runConsumerIn(context.Background(), t, conn, ns, spec, s, h)
+}
+
+// runConsumerIn is runConsumer with Run's context derived from base (which
+// may carry a tracer provider).
+func runConsumerIn(base context.Context, t *testing.T, conn *bus.Conn, ns events.Namespace, spec bus.ConsumerSpec, s bus.Settings, h bus.Handler) (stop func()) {
+	t.Helper()
 	c, err := bus.NewConsumer(conn, ns, events.Default(), spec, s, h, logging.Discard(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(base)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	// Run creates the durable consumer; tests poll it, so wait for it.

@@ -126,7 +126,12 @@ func (p *Publisher) Publish(ctx context.Context, m *nats.Msg) (Ack, error) {
 // PublishAll stores every message, pipelining them, and returns when all are
 // acknowledged; on any failure it returns the first error (some messages may
 // be stored: a retry of all of them is deduplicated by their ids).
-func (p *Publisher) PublishAll(ctx context.Context, msgs []*nats.Msg) ([]Ack, error) {
+//
+// The messages carry the trace context of the publish's producer span
+// (traceparent, tracestate) besides their own headers.
+func (p *Publisher) PublishAll(ctx context.Context, msgs []*nats.Msg) (acks []Ack, err error) {
+	ctx, span := startPublish(ctx, p.stream, msgs)
+	defer func() { endPublish(span, err) }()
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	start := time.Now()
@@ -134,7 +139,7 @@ func (p *Publisher) PublishAll(ctx context.Context, msgs []*nats.Msg) ([]Ack, er
 		return nil, p.fail(msgs[0].Subject, nats.ErrDisconnected)
 	}
 	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(p.stream), jetstream.WithRetryAttempts(0)}
-	acks := make([]Ack, len(msgs))
+	acks = make([]Ack, len(msgs))
 	if len(msgs) == 1 {
 		pa, err := p.js.PublishMsg(ctx, msgs[0], opts...)
 		if err != nil {

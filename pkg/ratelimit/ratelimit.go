@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idsync/idsync/pkg/metrics"
+	"github.com/idsync/idsync/pkg/tracing"
 )
 
 // Style names a provider's headers.
@@ -63,12 +64,13 @@ type Transport struct {
 
 // New wraps base (nil: PooledTransport); provider labels the metrics. The
 // calls it lets through are counted and timed by metrics.ProviderTransport
-// (calls it holds back are only rate_limit_waits_total).
+// (calls it holds back are only rate_limit_waits_total), and each is a
+// client span (tracing.Transport).
 func New(base http.RoundTripper, style Style, provider string, reg prometheus.Registerer) *Transport {
 	if base == nil {
 		base = PooledTransport()
 	}
-	base = metrics.ProviderTransport(base, provider, reg)
+	base = tracing.Transport(metrics.ProviderTransport(base, provider, reg), provider)
 	l := prometheus.Labels{"provider": provider}
 	return &Transport{
 		base: base, style: style, now: time.Now,

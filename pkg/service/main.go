@@ -18,10 +18,11 @@ type RunFunc func(ctx context.Context, args []string, getenv func(string) string
 
 // Main runs a service as a process: SIGINT and SIGTERM cancel run's context
 // (run drains and returns), -h prints the usage and exits 0, and an error
-// exits 1 with one line naming the program.
+// exits 1 with one line naming the program. Tracing is set up around run
+// (Traced, service.name = name) and flushed before the process exits.
 func Main(name string, run RunFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := Traced(name, run)(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil && !errors.Is(err, config.ErrHelp) {
 		fmt.Fprintln(os.Stderr, name+":", err)

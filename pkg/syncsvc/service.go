@@ -18,6 +18,7 @@ import (
 	"github.com/idsync/idsync/pkg/outcome"
 	"github.com/idsync/idsync/pkg/ratelimit"
 	"github.com/idsync/idsync/pkg/rules"
+	"github.com/idsync/idsync/pkg/tracing"
 )
 
 // Deps is what a sync service's handlers get.
@@ -74,8 +75,10 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 	d.Guard = guard.New(guardKV, name, provider, cfg.Guard, d.Outcomes.Alerter(), log, reg)
 	if cfg.Console.Configured() {
 		// Every sync service reads the Console (effective access before a
-		// revoke); its calls are counted under provider "console".
-		c, err := console.New(cfg.Console, metrics.ProviderTransport(ratelimit.PooledTransport(), events.ProviderConsole, reg))
+		// revoke); its calls are counted under provider "console", and
+		// each is a client span.
+		rt := metrics.ProviderTransport(ratelimit.PooledTransport(), events.ProviderConsole, reg)
+		c, err := console.New(cfg.Console, tracing.Transport(rt, events.ProviderConsole))
 		if err != nil {
 			return nil, err
 		}

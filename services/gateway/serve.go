@@ -30,6 +30,11 @@ const HeaderRequestID = "X-Request-Id"
 func (g *Gateway) serve(route string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// A new trace per delivery (a sender's traceparent is not trusted);
+		// the publish and everything downstream are its children.
+		ctx, span := startSpan(r, route)
+		defer span.End()
+		r = r.WithContext(ctx)
 		id := requestID(r)
 		w.Header().Set(HeaderRequestID, id)
 		sw := &statusWriter{ResponseWriter: w}
@@ -71,6 +76,7 @@ func (g *Gateway) serve(route string, h handlerFunc) http.Handler {
 		if err == nil {
 			log.Debug("request handled", "status", status, "duration_ms", time.Since(start).Milliseconds())
 		}
+		endSpan(span, status, err)
 		g.m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 		g.m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})

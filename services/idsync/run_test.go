@@ -53,8 +53,15 @@ type process struct {
 // start runs the all-in-one as `idsync run` would, and waits for its banner.
 func start(t *testing.T, env map[string]string, args ...string) *process {
 	t.Helper()
+	return startIn(context.Background(), t, env, args...)
+}
+
+// startIn is start with run's context derived from base (which may carry a
+// tracer provider).
+func startIn(base context.Context, t *testing.T, env map[string]string, args ...string) *process {
+	t.Helper()
 	getenv := func(k string) string { return env[k] }
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(base)
 	p := &process{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() { p.done <- idsync.Run(ctx, append([]string{"run"}, args...), getenv, p.stdout, p.stderr) }()
 	httpRe := regexp.MustCompile(`HTTP\s+(http://\S+)`)
