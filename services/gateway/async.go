@@ -18,7 +18,7 @@ import (
 // (counted and logged: the answer was already given).
 type asyncPublisher struct {
 	pub   Publisher
-	queue chan events.Event
+	queue chan queued
 	log   *slog.Logger
 	m     *gatewayMetrics
 	ns    events.Namespace
@@ -28,19 +28,27 @@ type asyncPublisher struct {
 	done chan struct{}
 	// carry holds the event the loop was retrying when told to stop; close
 	// reads it after done is closed.
-	carry []events.Event
+	carry []queued
+}
+
+// queued is a decision to record, with the context of the request that
+// made it: its values only (the trace, the tracer provider), never its
+// cancellation, so the record is linked to the request's trace.
+type queued struct {
+	ctx context.Context
+	ev  events.Event
 }
 
 func newAsyncPublisher(pub Publisher, ns events.Namespace, size int, log *slog.Logger, m *gatewayMetrics) *asyncPublisher {
 	return &asyncPublisher{
-		pub: pub, ns: ns, queue: make(chan events.Event, size), log: log, m: m,
+		pub: pub, ns: ns, queue: make(chan queued, size), log: log, m: m,
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
-func (a *asyncPublisher) enqueue(ev events.Event) {
+func (a *asyncPublisher) enqueue(ctx context.Context, ev events.Event) {
 	select {
-	case a.queue <- ev:
+	case a.queue <- queued{context.WithoutCancel(ctx), ev}:
 		a.m.verifyQueue.Set(float64(len(a.queue)))
 	default:
 		a.m.verifyDropped.Inc()
@@ -56,9 +64,9 @@ func (a *asyncPublisher) loop() {
 	defer close(a.done)
 	for {
 		select {
-		case ev := <-a.queue:
-			if !a.publish(ev, a.stop) {
-				a.carry = append(a.carry, ev)
+		case q := <-a.queue:
+			if !a.publish(q, a.stop) {
+				a.carry = append(a.carry, q)
 				return
 			}
 		case <-a.stop:
@@ -68,14 +76,15 @@ func (a *asyncPublisher) loop() {
 }
 
 // publish retries with backoff until stored, or until stop closes.
-func (a *asyncPublisher) publish(ev events.Event, stop <-chan struct{}) bool {
+func (a *asyncPublisher) publish(q queued, stop <-chan struct{}) bool {
+	ev := q.ev
 	m, err := events.Encode(a.ns, ev)
 	if err != nil {
 		a.log.Error("encoding okta.verify.email", logging.Err(err), logging.KeyEventID, ev.ID)
 		return false
 	}
 	for delay := 100 * time.Millisecond; ; delay = min(delay*2, 5*time.Second) {
-		if _, err = a.pub.PublishAll(context.Background(), []*nats.Msg{m}); err == nil {
+		if _, err = a.pub.PublishAll(q.ctx, []*nats.Msg{m}); err == nil {
 			a.m.verifyRecorded.Inc()
 			a.m.verifyQueue.Set(float64(len(a.queue)))
 			return true
@@ -98,17 +107,17 @@ func (a *asyncPublisher) close(ctx context.Context) {
 		close(a.stop)
 	}
 	<-a.done
-	for _, ev := range a.carry {
-		if !a.publish(ev, ctx.Done()) {
-			a.log.Error("shutdown: okta.verify.email not recorded", logging.KeyEventID, ev.ID, "still_queued", len(a.queue))
+	for _, q := range a.carry {
+		if !a.publish(q, ctx.Done()) {
+			a.log.Error("shutdown: okta.verify.email not recorded", logging.KeyEventID, q.ev.ID, "still_queued", len(a.queue))
 			return
 		}
 	}
 	for {
 		select {
-		case ev := <-a.queue:
-			if !a.publish(ev, ctx.Done()) {
-				a.log.Error("shutdown: okta.verify.email not recorded", logging.KeyEventID, ev.ID, "still_queued", len(a.queue))
+		case q := <-a.queue:
+			if !a.publish(q, ctx.Done()) {
+				a.log.Error("shutdown: okta.verify.email not recorded", logging.KeyEventID, q.ev.ID, "still_queued", len(a.queue))
 				return
 			}
 		default:

@@ -42,7 +42,7 @@ func (g *Gateway) oktaVerifyEmail() handlerFunc {
 
 		ev, err := oktahook.VerificationEvent(g.cat, reg, decision, oktahook.Meta{Route: route, ReceivedAt: g.now()})
 		if err == nil {
-			g.verify.enqueue(ev)
+			g.verify.enqueue(r.Context(), ev)
 		} else {
 			logging.FromContext(r.Context(), g.log).Error("building okta.verify.email", logging.Err(err))
 		}
