@@ -2,10 +2,13 @@ package natsconf_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -162,7 +165,15 @@ func TestUnknownUsers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(200 * time.Millisecond)
+		// The server's answer to the connect attempt, not a pause, decides.
+		for deadline := time.Now().Add(5 * time.Second); !isAuthError(conn.NC.LastError()); time.Sleep(10 * time.Millisecond) {
+			if conn.NC.IsConnected() {
+				t.Fatalf("user %q with password %q connected", tc.user, tc.password)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("user %q: no authorization error (last error %v)", tc.user, conn.NC.LastError())
+			}
+		}
 		if conn.NC.IsConnected() {
 			t.Errorf("user %q with password %q connected", tc.user, tc.password)
 		}
@@ -220,4 +231,9 @@ func eventFor(t *testing.T, name, id string) events.Event {
 		ID: id, Type: typ, Source: "urn:idsync:test", Subject: "00u" + id, Time: time.Now(),
 		Payload: typ.Payload.New().Interface(),
 	}
+}
+
+// isAuthError reports the server's refusal of a connection's credentials.
+func isAuthError(err error) bool {
+	return err != nil && (errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(err.Error()), "authorization violation"))
 }

@@ -255,7 +255,7 @@ func TestRemovalThresholdPausesUntilResumed(t *testing.T) {
 		e.h.Publish(synctest.OktaUserEvent(events.OktaDeleteUser, "del-"+id, "00"+id, id+"@example.com"))
 	}
 	synctest.Eventually(t, "the guard trips", 20*time.Second, func() bool { return len(e.h.Alerts()) == 1 })
-	time.Sleep(300 * time.Millisecond) // let in-flight messages settle against the paused guard
+	e.h.WaitEachHandled() // the paused guard's verdicts, not a race, decide what is left
 	if left := len(e.fake.Members("acme")); left != 3 {
 		t.Fatalf("%d members left, want 3 (the threshold stops the fourth removal)", left)
 	}

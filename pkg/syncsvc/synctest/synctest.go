@@ -170,6 +170,57 @@ func (h *Harness) Settled() bool {
 	return info.NumPending == 0 && info.NumAckPending == 0 && info.AckFloor.Stream >= last
 }
 
+// WaitEachHandled waits until the consumer has handled every message of
+// the events stream at least once. A message refused by a paused guard is
+// held for a delayed redelivery (the server still counts it in flight), so
+// "nothing in flight" never comes; but once every message has had its
+// first handling, nothing the guard allowed is still on its way to the
+// provider, and the providers' state is what the guard decided.
+//
+// Handled first deliveries are counted from the consumer's metrics as
+// settled messages minus redeliveries: a redelivery still in the handler
+// makes that an underestimate, so the wait errs on the long side.
+func (h *Harness) WaitEachHandled() {
+	h.t.Helper()
+	Eventually(h.t, "every message handled once", 30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s, err := h.Conn.JS.Stream(ctx, h.NS.Stream(bus.StreamEvents))
+		if err != nil {
+			return false
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			return false
+		}
+		settled := h.counter("idsync_consumer_messages_total")
+		redelivered := h.counter("idsync_consumer_redeliveries_total")
+		return settled-redelivered >= float64(info.State.Msgs)
+	})
+}
+
+// counter sums the counter family name over this consumer's series.
+func (h *Harness) counter(name string) float64 {
+	mfs, err := h.Reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "consumer" && lp.GetValue() == h.spec.Name {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
+}
+
 // WaitSettled waits until the consumer has settled every published event.
 func (h *Harness) WaitSettled() {
 	h.t.Helper()
