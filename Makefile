@@ -21,7 +21,7 @@ BENCHTIME ?= 1s
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/idsync/idsync/pkg/metrics.Version=$(VERSION)
 
-.PHONY: run build test generate generate-check lint tidy-check bench fuzz clean
+.PHONY: run build test generate generate-check lint tidy-check deps-check vuln bench bench-go fuzz clean
 
 ## run: build and start the whole system in one process (embedded NATS JetStream, data in ./data)
 run:
@@ -63,12 +63,43 @@ lint: $(STATICCHECK)
 	$(GO) vet $(PACKAGES)
 	$(STATICCHECK) $(PACKAGES)
 
+## deps-check: the dependency review CI runs: every module's dependencies are
+## pinned by go.sum and the downloaded code matches it (go mod verify), and no
+## replace directive points anywhere but a module of this repository (no forks)
+deps-check:
+	@$(GO) build -o bin/replacecheck ./deploy/cmd/replacecheck
+	@set -e; for m in $(MODULES); do \
+	  bad=$$(cd $$m && GOWORK=off $(GO) mod edit -json | $(CURDIR)/bin/replacecheck); \
+	  if [ -n "$$bad" ]; then echo "$$m: replace directive outside this repository: $$bad"; exit 1; fi; \
+	done
+	$(GO) mod verify
+	@echo "deps-check: $(words $(MODULES)) modules, every dependency pinned and verified, no replace outside the repository"
+
+## vuln: govulncheck over every module (needs its vulnerability database:
+## set GOVULNDB to a mirror when the public one is out of reach)
+GOVULNCHECK_VERSION := v1.1.4
+GOVULNCHECK := $(TOOLS_DIR)/govulncheck-$(GOVULNCHECK_VERSION)/govulncheck
+$(GOVULNCHECK):
+	GOBIN=$(dir $@) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+vuln: $(GOVULNCHECK)
+	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOVULNCHECK) $${GOVULNDB:+-db $$GOVULNDB} ./...); done
+
 ## tidy-check: fail when any module's go.mod or go.sum is not tidy
 tidy-check:
 	@set -e; for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) mod tidy -diff) || { echo "$$m: run go mod tidy"; exit 1; }; done
 
-## bench: Go benchmarks of every module
+BENCH_RUNS     ?= 5
+BENCH_DURATION ?= 3s
+BENCH_FLAGS    ?=
+
+## bench: the benchmark harness (bench/README.md): raw JetStream, a naive relay and the gateway side by side, then the consumers' Go benchmarks; writes and prints bench/results/latest.md (BENCH_RUNS, BENCH_DURATION, BENCH_FLAGS)
 bench:
+	@mkdir -p bin
+	$(GO) build -o bin/idsync-bench ./bench/cmd/idsync-bench
+	./bin/idsync-bench -runs $(BENCH_RUNS) -duration $(BENCH_DURATION) -out bench/results/latest.md $(BENCH_FLAGS)
+
+## bench-go: Go benchmarks of every module
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PACKAGES)
 
 ## fuzz: run every fuzz target for FUZZTIME each

@@ -9,10 +9,10 @@ import (
 
 // Settings tune a durable consumer and the runtime that handles its messages.
 type Settings struct {
-	Workers int `env:"IDSYNC_CONSUMER_WORKERS" default:"64" help:"messages a replica handles concurrently; hides provider latency"`
+	Workers int `env:"IDSYNC_CONSUMER_WORKERS" default:"256" help:"messages a replica handles concurrently; hides provider latency"`
 	// MaxAckPending bounds unacknowledged messages across all replicas;
 	// delivery pauses when it is reached.
-	MaxAckPending int           `env:"IDSYNC_CONSUMER_MAX_ACK_PENDING" default:"512" help:"unacknowledged messages in flight across all replicas of a consumer"`
+	MaxAckPending int           `env:"IDSYNC_CONSUMER_MAX_ACK_PENDING" default:"1024" help:"unacknowledged messages in flight across all replicas of a consumer"`
 	AckWait       time.Duration `env:"IDSYNC_CONSUMER_ACK_WAIT" default:"30s" help:"redelivery timeout; slow handlers extend it with progress heartbeats"`
 	MaxDeliver    int           `env:"IDSYNC_CONSUMER_MAX_DELIVER" default:"15" help:"deliveries before a failing message is dead-lettered"`
 	BackoffBase   time.Duration `env:"IDSYNC_CONSUMER_BACKOFF_BASE" default:"1s" help:"first retry delay of a transient failure; doubles per delivery"`

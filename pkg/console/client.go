@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -69,6 +70,9 @@ type Client struct {
 	base     *url.URL
 	http     *http.Client
 	pageSize int
+	// shared coalesces the company listings behind FindUser and
+	// EffectiveBindings across concurrent callers.
+	shared sharedReads
 }
 
 // New returns a client. transport is the underlying RoundTripper (nil for
@@ -205,6 +209,11 @@ func (e *StatusError) Error() string {
 // retryAfter parses Retry-After (seconds or an HTTP date); 30 s when absent.
 func retryAfter(v string, now time.Time) time.Duration {
 	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		// More seconds than a Duration holds would overflow into a negative
+		// delay: wait the longest Duration instead.
+		if int64(s) > math.MaxInt64/int64(time.Second) {
+			return math.MaxInt64
+		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
@@ -216,6 +225,19 @@ func retryAfter(v string, now time.Time) time.Duration {
 // list fetches every page of a listing (page from 1, per_page; the last
 // page is told by x-total-pages, or by a short page when the header is absent).
 func list[T any](ctx context.Context, c *Client, path string, query url.Values) ([]T, error) {
+	l, err := listAll[T](ctx, c, path, query)
+	return l.items, err
+}
+
+// listing is what list reads, and whether it took more than one page: then
+// it is not a snapshot of the listing (see absentRereads).
+type listing[T any] struct {
+	items []T
+	paged bool
+}
+
+// listAll is list, telling whether the listing took several pages.
+func listAll[T any](ctx context.Context, c *Client, path string, query url.Values) (listing[T], error) {
 	var all []T
 	for page := 1; ; page++ {
 		q := url.Values{}
@@ -227,21 +249,21 @@ func list[T any](ctx context.Context, c *Client, path string, query url.Values) 
 		var items []T
 		resp, err := c.do(ctx, http.MethodGet, path, q, nil, &items)
 		if err != nil {
-			return nil, err
+			return listing[T]{}, err
 		}
 		all = append(all, items...)
 		total, terr := strconv.Atoi(resp.Header.Get("x-total-pages"))
 		if terr == nil {
 			if page >= total {
-				return all, nil
+				return listing[T]{items: all, paged: page > 1}, nil
 			}
 			continue
 		}
 		if len(items) < c.pageSize {
-			return all, nil
+			return listing[T]{items: all, paged: page > 1}, nil
 		}
 		if page > 10000 {
-			return nil, errclass.AsPermanent(fmt.Errorf("console GET %s: more than 10000 pages", path))
+			return listing[T]{}, errclass.AsPermanent(fmt.Errorf("console GET %s: more than 10000 pages", path))
 		}
 	}
 }

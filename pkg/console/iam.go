@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/idsync/idsync/pkg/access"
@@ -100,19 +101,66 @@ func (c *Client) Identities(ctx context.Context, companyID, identityType string)
 	return list[Identity](ctx, c, companyPath(companyID, "identities"), url.Values{"identityType": {identityType}})
 }
 
+// absentRereads is how many more times FindUser and EffectiveBindings read
+// a listing before they take someone missing from it as absent.
+//
+// A listing of several pages is not a snapshot: a company user added or
+// removed while the pages are read (idsync's own console-sync does that all
+// the time) shifts the pages after it by one, so the user at a page boundary
+// can be missed. Taken as absent, a missed user's removal would be skipped
+// ("not a member of the company") and access they still hold would not be
+// granted, or would be revoked. The fault suite found it (faults/, long
+// form: effects missing with "no rule names a … target for this user"). A
+// user missed by three listings in a row is not a page shift; a user who
+// is absent from a company of several pages costs two more listings,
+// shared with concurrent callers. A listing of one page is one answer, a
+// snapshot: it is not read again.
+const absentRereads = 2
+
 // FindUser finds a company user by id or, when userID is empty, by email
-// (case-insensitive). found is false when the user is not in the company.
+// (case-insensitive). found is false when the user is not in the company
+// (in a listing of one page, or in 1+absentRereads listings of several).
 func (c *Client) FindUser(ctx context.Context, companyID, userID, email string) (User, bool, error) {
-	users, err := c.Users(ctx, companyID)
-	if err != nil {
-		return User{}, false, err
-	}
-	for _, u := range users {
-		if (userID != "" && u.UserID == userID) || (userID == "" && email != "" && strings.EqualFold(u.Email, email)) {
-			return u, true, nil
+	for read := 0; ; read++ {
+		users, paged, err := c.sharedUsers(ctx, companyID)
+		if err != nil {
+			return User{}, false, err
+		}
+		for _, u := range users {
+			if (userID != "" && u.UserID == userID) || (userID == "" && email != "" && strings.EqualFold(u.Email, email)) {
+				return u, true, nil
+			}
+		}
+		if !paged || read == absentRereads {
+			return User{}, false, nil
 		}
 	}
-	return User{}, false, nil
+}
+
+// identitiesWith returns the identities of a type whose ids are in ids,
+// reading the listing again (absentRereads) while some are missing.
+func (c *Client) identitiesWith(ctx context.Context, companyID, identityType string, ids []string) ([]Identity, error) {
+	for read := 0; ; read++ {
+		all, paged, err := c.sharedIdentities(ctx, companyID, identityType)
+		if err != nil {
+			return nil, err
+		}
+		var out []Identity
+		seen := map[string]bool{}
+		for _, id := range all {
+			if slices.Contains(ids, id.IdentityID) {
+				out = append(out, id)
+				seen[id.IdentityID] = true
+			}
+		}
+		complete := true
+		for _, id := range ids {
+			complete = complete && seen[id]
+		}
+		if complete || !paged || read == absentRereads {
+			return out, nil
+		}
+	}
 }
 
 // EffectiveBindings re-reads the user's access in a company from the
@@ -123,27 +171,23 @@ func (c *Client) EffectiveBindings(ctx context.Context, companyID, userID string
 	if err != nil || !found {
 		return access.Bindings{}, false, err
 	}
-	users, err := c.Identities(ctx, companyID, "user")
+	// A user with access only through groups has no identity of their own:
+	// their absence from the user identities is re-read, like a missing group.
+	users, err := c.identitiesWith(ctx, companyID, "user", []string{userID})
 	if err != nil {
 		return access.Bindings{}, false, err
 	}
 	b := access.Bindings{CompanyRoles: append([]string(nil), u.CompanyRoles...)}
 	for _, id := range users {
-		if id.IdentityID == userID {
-			b.Merge(id.Bindings())
-		}
+		b.Merge(id.Bindings())
 	}
 	if len(u.Groups) > 0 {
-		groups, err := c.Identities(ctx, companyID, "group")
+		groups, err := c.identitiesWith(ctx, companyID, "group", u.Groups)
 		if err != nil {
 			return access.Bindings{}, false, err
 		}
 		for _, g := range groups {
-			for _, gid := range u.Groups {
-				if g.IdentityID == gid {
-					b.Merge(g.Bindings())
-				}
-			}
+			b.Merge(g.Bindings())
 		}
 	}
 	return b, true, nil
@@ -189,4 +233,26 @@ func (c *Client) Project(ctx context.Context, projectID string) (Project, error)
 	var p Project
 	_, err := c.do(ctx, http.MethodGet, "api/backend/projects/"+url.PathEscape(projectID)+"/", nil, nil, &p)
 	return p, err
+}
+
+// sharedUsers is Users read once for every concurrent caller (see
+// sharedReads); the slice is shared and must not be modified. paged tells
+// whether it took several pages (see absentRereads).
+func (c *Client) sharedUsers(ctx context.Context, companyID string) (users []User, paged bool, err error) {
+	v, err := c.shared.get(ctx, "users/"+companyID, func(ctx context.Context) (any, error) {
+		return listAll[User](ctx, c, companyPath(companyID, "users"), nil)
+	})
+	l, _ := v.(listing[User])
+	return l.items, l.paged, err
+}
+
+// sharedIdentities is Identities read once for every concurrent caller (see
+// sharedReads); the slice is shared and must not be modified. paged tells
+// whether it took several pages (see absentRereads).
+func (c *Client) sharedIdentities(ctx context.Context, companyID, identityType string) (ids []Identity, paged bool, err error) {
+	v, err := c.shared.get(ctx, "identities/"+identityType+"/"+companyID, func(ctx context.Context) (any, error) {
+		return listAll[Identity](ctx, c, companyPath(companyID, "identities"), url.Values{"identityType": {identityType}})
+	})
+	l, _ := v.(listing[Identity])
+	return l.items, l.paged, err
 }

@@ -113,7 +113,12 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Letter, error) {
 
 func letterOf(m *jetstream.RawStreamMsg) Letter {
 	h := m.Header
-	n, _ := strconv.Atoi(h.Get(bus.HeaderDLQDelivered))
+	// Unreadable is 0: Atoi returns the int limit, with an error, for a
+	// number out of range.
+	n, err := strconv.Atoi(h.Get(bus.HeaderDLQDelivered))
+	if err != nil {
+		n = 0
+	}
 	at, _ := time.Parse(time.RFC3339Nano, h.Get(bus.HeaderDLQTime))
 	if at.IsZero() {
 		at = m.Time

@@ -88,11 +88,18 @@ func parseCSV(path string, data []byte) ([]Mapping, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// FieldPos panics when the failed read has no fields (a bare
+			// quote on the first line): take the line from the error.
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
 			errs = append(errs, lineError{line, fmt.Errorf("identity file %s: %w", path, err)})
 			break
 		}
+		line, _ := r.FieldPos(0)
 		if first && len(rec) == 2 && strings.EqualFold(strings.TrimSpace(rec[0]), "email") && strings.EqualFold(strings.TrimSpace(rec[1]), "login") {
 			continue
 		}

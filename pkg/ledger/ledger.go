@@ -12,7 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,11 +42,15 @@ type Grant struct {
 
 // Ledger reads and writes grants.
 type Ledger struct {
+	js jetstream.JetStream
 	kv jetstream.KeyValue
+
+	mu     sync.Mutex
+	stream jetstream.Stream // the bucket's stream, opened on first use
 }
 
-// New wraps a KV bucket.
-func New(kv jetstream.KeyValue) *Ledger { return &Ledger{kv: kv} }
+// New wraps a KV bucket; js is the JetStream context it was opened with.
+func New(js jetstream.JetStream, kv jetstream.KeyValue) *Ledger { return &Ledger{js: js, kv: kv} }
 
 // key is provider.<user hash>.<target hash>: KV keys allow few characters,
 // and hashing keeps emails out of the key space.
@@ -95,13 +101,31 @@ func (l *Ledger) Delete(ctx context.Context, provider, target, user string) erro
 }
 
 // ForUser lists every grant of user at provider (for offboarding).
+//
+// The user's keys are found by asking the bucket's stream which subjects
+// under the user's prefix hold messages — one request answered from the
+// stream's subject index. Listing keys the KV way (ListKeysFiltered) creates
+// and deletes a consumer on the server per call, which a consumer doing it
+// for every event turns into the bottleneck of the whole cluster.
 func (l *Ledger) ForUser(ctx context.Context, provider, user string) ([]Grant, error) {
-	lister, err := l.kv.ListKeysFiltered(ctx, provider+"."+hash(strings.ToLower(user))+".*")
+	s, err := l.bucketStream(ctx)
 	if err != nil {
 		return nil, errclass.AsRetryable(fmt.Errorf("ledger: %w", err))
 	}
+	subjects := "$KV." + l.kv.Bucket() + "."
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subjects+provider+"."+hash(strings.ToLower(user))+".*"))
+	if err != nil {
+		return nil, errclass.AsRetryable(fmt.Errorf("ledger: %w", err))
+	}
+	keys := make([]string, 0, len(info.State.Subjects))
+	for subject := range info.State.Subjects {
+		keys = append(keys, strings.TrimPrefix(subject, subjects))
+	}
+	slices.Sort(keys) // a stable order, as the KV listing had
 	var out []Grant
-	for k := range lister.Keys() {
+	for _, k := range keys {
+		// Deleted grants keep a delete marker under their subject: Get
+		// reports them as not found.
 		e, err := l.kv.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue
@@ -115,4 +139,17 @@ func (l *Ledger) ForUser(ctx context.Context, provider, user string) ([]Grant, e
 		}
 	}
 	return out, nil
+}
+
+func (l *Ledger) bucketStream(ctx context.Context) (jetstream.Stream, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stream == nil {
+		s, err := l.js.Stream(ctx, "KV_"+l.kv.Bucket())
+		if err != nil {
+			return nil, err
+		}
+		l.stream = s
+	}
+	return l.stream, nil
 }

@@ -118,11 +118,15 @@ func (d Domains) Validate() error {
 	return nil
 }
 
-// Allows reports whether domain (lower-case) is allowed.
+// Allows reports whether domain (lower-case) is allowed. A wildcard entry
+// matches only DNS names below it: what comes before ".example.com" must be
+// one or more well-formed labels, so ".example.com", "a..example.com" or
+// "evil .example.com" (which a suffix test alone would let through) are not
+// subdomains.
 func (d Domains) Allows(domain string) bool {
 	for _, e := range d {
 		if wild, ok := strings.CutPrefix(e, "*."); ok {
-			if strings.HasSuffix(domain, "."+wild) {
+			if sub, ok := strings.CutSuffix(domain, "."+wild); ok && dnsLabels(sub) {
 				return true
 			}
 		} else if domain == e {
@@ -130,6 +134,25 @@ func (d Domains) Allows(domain string) bool {
 		}
 	}
 	return false
+}
+
+// dnsLabels reports whether s is one or more lower-case DNS labels (1 to 63
+// letters, digits and inner hyphens) joined by dots.
+func dnsLabels(s string) bool {
+	if s == "" {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := range len(label) {
+			if c := label[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Decision is the gateway's answer to one registration.

@@ -9,8 +9,11 @@
 package ratelimit
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,19 +63,42 @@ type Transport struct {
 	reset    time.Time
 	refused  prometheus.Counter
 	observed prometheus.Gauge
+	// slots bounds the calls in flight (nil: unbounded). Providers limit
+	// concurrent requests apart from their quota (Okta: 75 per org, shared
+	// by every integration; GitHub: 100), and the refusal of a call over
+	// that limit spends a whole rate-limit window of waiting.
+	slots    chan struct{}
+	inFlight prometheus.Gauge
+	// probing is closed when the first call of a new window has its answer.
+	probing chan struct{}
+	// epoch is the current window's reset as the provider wrote it.
+	epoch int64
+}
+
+// Option tunes a Transport.
+type Option func(*Transport)
+
+// MaxInFlight lets at most n calls be in flight at once (n <= 0: no bound);
+// the others wait for a free slot, or for their request's context to end.
+func MaxInFlight(n int) Option {
+	return func(t *Transport) {
+		if n > 0 {
+			t.slots = make(chan struct{}, n)
+		}
+	}
 }
 
 // New wraps base (nil: PooledTransport); provider labels the metrics. The
 // calls it lets through are counted and timed by metrics.ProviderTransport
 // (calls it holds back are only rate_limit_waits_total), and each is a
 // client span (tracing.Transport).
-func New(base http.RoundTripper, style Style, provider string, reg prometheus.Registerer) *Transport {
+func New(base http.RoundTripper, style Style, provider string, reg prometheus.Registerer, opts ...Option) *Transport {
 	if base == nil {
 		base = PooledTransport()
 	}
 	base = tracing.Transport(metrics.ProviderTransport(base, provider, reg), provider)
 	l := prometheus.Labels{"provider": provider}
-	return &Transport{
+	t := &Transport{
 		base: base, style: style, now: time.Now,
 		refused: metrics.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metrics.Namespace, Subsystem: "provider", Name: "rate_limit_waits_total",
@@ -82,20 +108,74 @@ func New(base http.RoundTripper, style Style, provider string, reg prometheus.Re
 			Namespace: metrics.Namespace, Subsystem: "provider", Name: "rate_limit_remaining",
 			Help: "Requests left in the provider's current rate-limit window, as last reported.",
 		}, []string{"provider"})).With(l),
+		inFlight: metrics.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: metrics.Namespace, Subsystem: "provider", Name: "requests_in_flight",
+			Help: "Calls to a provider API in flight (bounded per replica by the provider's IDSYNC_<PROVIDER>_MAX_CONCURRENCY).",
+		}, []string{"provider"})).With(l),
 	}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if d := t.reserve(); d > 0 {
+	d, probe, err := t.reserve(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	if d > 0 {
 		t.refused.Inc()
 		return nil, &WaitError{Delay: d}
 	}
-	resp, err := t.base.RoundTrip(req)
-	if resp != nil {
-		t.observe(resp)
+	if probe != nil {
+		defer t.endProbe(probe)
 	}
+	release, err := t.acquire(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.base.RoundTrip(req)
+	if resp == nil {
+		release()
+		return nil, err
+	}
+	t.observe(resp)
+	// The provider counts the call until its answer is read: the slot is
+	// free when the SDK closes the body.
+	resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
 	return resp, err
+}
+
+// acquire takes an in-flight slot, waiting for one while ctx allows.
+func (t *Transport) acquire(ctx context.Context) (release func(), err error) {
+	if t.slots == nil {
+		t.inFlight.Inc()
+		return sync.OnceFunc(t.inFlight.Dec), nil
+	}
+	select {
+	case t.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	t.inFlight.Inc()
+	return sync.OnceFunc(func() {
+		t.inFlight.Dec()
+		<-t.slots
+	}), nil
+}
+
+// releasingBody frees the call's slot when the body is closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
 }
 
 // PooledTransport is http.DefaultTransport keeping enough idle connections
@@ -124,54 +204,99 @@ func (t *Transport) Check() error {
 }
 
 // reserve takes one request from the quota, or returns how long to wait.
-func (t *Transport) reserve() time.Duration {
+//
+// When a window has passed, the quota of the next one is unknown until the
+// provider answers: the first call goes alone (probe is non-nil for it, to
+// be ended with endProbe) and the others wait for its answer instead of
+// rushing in together — after a refusal, or with a reset the provider
+// rounds down to the second, that rush would be a burst of 429s. So a
+// window costs at most one refused call.
+func (t *Transport) reserve(ctx context.Context) (wait time.Duration, probe chan struct{}, err error) {
+	for {
+		t.mu.Lock()
+		if !t.known {
+			t.mu.Unlock()
+			return 0, nil, nil
+		}
+		if p := t.probing; p != nil {
+			t.mu.Unlock()
+			select {
+			case <-p:
+				continue
+			case <-ctx.Done():
+				return 0, nil, ctx.Err()
+			}
+		}
+		now := t.now()
+		if !now.Before(t.reset) {
+			t.probing, t.left = make(chan struct{}), 0
+			p := t.probing
+			t.mu.Unlock()
+			return 0, p, nil
+		}
+		defer t.mu.Unlock()
+		if t.left <= 0 {
+			return t.reset.Sub(now), nil, nil
+		}
+		t.left--
+		return 0, nil, nil
+	}
+}
+
+// endProbe lets the calls waiting for a window's first answer go on (after
+// observe read it, or after the call failed without one).
+func (t *Transport) endProbe(p chan struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.known {
-		return 0
+	if t.probing == p {
+		t.probing = nil
 	}
-	now := t.now()
-	if !now.Before(t.reset) {
-		// A new window: the provider will tell the new quota; until then
-		// assume the last limit.
-		t.left, t.reset = t.limit, now.Add(time.Second)
-	}
-	if t.left <= 0 {
-		return t.reset.Sub(now)
-	}
-	t.left--
-	return 0
+	close(p)
 }
 
 // observe reads the headers of a response.
 func (t *Transport) observe(resp *http.Response) {
-	limit, left, reset, ok := Headers(resp, t.style, t.now())
+	limit, left, reset, epoch, ok := headers(resp, t.style, t.now())
 	if !ok {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.known || reset.After(t.reset) || left < t.left {
-		// Requests still in flight are not counted by the provider yet:
-		// keep the lower of the two counts within a window.
-		if t.known && !reset.After(t.reset) {
-			left = min(left, t.left)
-		}
-		t.left = left
+	if !t.known || epoch > t.epoch {
+		// A new window: the provider's count is the truth.
+		t.left, t.reset, t.epoch = left, reset, epoch
+	} else if epoch == t.epoch {
+		// The same window: calls still in flight are not counted by the
+		// provider yet, so keep the lower of the two counts (taking a
+		// higher one back would send more than the quota).
+		t.left = min(left, t.left)
 	}
 	t.known, t.limit = true, limit
-	if reset.After(t.reset) {
-		t.reset = reset
-	}
 	if resp.StatusCode == http.StatusTooManyRequests {
+		// Refused: wait at least as long as the provider asks (Retry-After,
+		// or a second) even if its reset, rounded down, has already passed.
 		t.left = 0
+		if until := t.now().Add(RetryDelay(resp, t.style, t.now(), time.Second)); until.After(t.reset) {
+			t.reset = until
+		}
 	}
 	t.observed.Set(float64(t.left))
 }
 
+// maxResetUnix is 9999-12-31T23:59:59Z, the latest reset Headers reads.
+const maxResetUnix = 253402300799
+
 // Headers reads the limit, the requests left and the reset time of a
 // response in a provider's style.
 func Headers(resp *http.Response, style Style, now time.Time) (limit, left int, reset time.Time, ok bool) {
+	limit, left, reset, _, ok = headers(resp, style, now)
+	return limit, left, reset, ok
+}
+
+// headers is Headers plus the reset as the provider wrote it (Unix
+// seconds), which names the window: the reset measured against Date moves by
+// up to a second between answers of the same window.
+func headers(resp *http.Response, style Style, now time.Time) (limit, left int, reset time.Time, epoch int64, ok bool) {
 	h := resp.Header
 	var l, r, s string
 	switch style {
@@ -185,8 +310,11 @@ func Headers(resp *http.Response, style Style, now time.Time) (limit, left int, 
 	li, err1 := strconv.Atoi(strings.TrimSpace(l))
 	ri, err2 := strconv.Atoi(strings.TrimSpace(r))
 	si, err3 := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
-		return 0, 0, time.Time{}, false
+	// The reset is a Unix time; one outside the years 1970–9999 is not a
+	// window a provider means (and near the int64 limit time.Unix wraps it
+	// into the past, which would end the window at once).
+	if err1 != nil || err2 != nil || err3 != nil || si < 0 || si > maxResetUnix {
+		return 0, 0, time.Time{}, 0, false
 	}
 	reset = time.Unix(si, 0)
 	// Okta asks to measure the reset against the response's Date, not the
@@ -194,7 +322,7 @@ func Headers(resp *http.Response, style Style, now time.Time) (limit, left int, 
 	if d, err := http.ParseTime(h.Get("Date")); err == nil {
 		reset = now.Add(reset.Sub(d))
 	}
-	return li, ri, reset, true
+	return li, ri, reset, si, true
 }
 
 // RetryDelay is how long to wait before retrying a refused response:
@@ -206,6 +334,11 @@ func RetryDelay(resp *http.Response, style Style, now time.Time, fallback time.D
 	}
 	if v := resp.Header.Get("Retry-After"); v != "" {
 		if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+			// More seconds than a Duration holds would overflow into a
+			// short (or negative) delay: wait the longest Duration instead.
+			if int64(s) > math.MaxInt64/int64(time.Second) {
+				return math.MaxInt64
+			}
 			return max(time.Duration(s)*time.Second, time.Second)
 		}
 		if t, err := http.ParseTime(v); err == nil {

@@ -1,9 +1,13 @@
 package ratelimit_test
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,5 +124,194 @@ func TestOktaResetIsMeasuredAgainstTheResponseDate(t *testing.T) {
 	_, _, reset, ok := ratelimit.Headers(resp, ratelimit.Okta, now)
 	if d := reset.Sub(now); !ok || d < 28*time.Second || d > 32*time.Second {
 		t.Fatalf("reset in %s, want about 30s", d)
+	}
+}
+
+// TestMaxInFlightBoundsConcurrentCalls: with MaxInFlight(3), ten
+// concurrent calls reach the provider at most three at a time, and every
+// one of them is served once a slot frees.
+func TestMaxInFlightBoundsConcurrentCalls(t *testing.T) {
+	var inFlight, peak, served atomic.Int32
+	gate := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		served.Add(1)
+		<-gate
+		inFlight.Add(-1)
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: ratelimit.New(nil, ratelimit.Okta, "test", prometheus.NewRegistry(), ratelimit.MaxInFlight(3))}
+	errs := make(chan error, 10)
+	for range 10 {
+		go func() {
+			resp, err := client.Get(srv.URL)
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			errs <- err
+		}()
+	}
+	waitUntil(t, "three calls in flight", func() bool { return served.Load() == 3 })
+	close(gate)
+	for range 10 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if peak.Load() != 3 || served.Load() != 10 {
+		t.Fatalf("peak %d in flight, %d served; want 3 and 10", peak.Load(), served.Load())
+	}
+}
+
+// TestMaxInFlightWaitEndsWithTheContext: a call waiting for a slot gives up
+// when its request's context ends, without reaching the provider.
+func TestMaxInFlightWaitEndsWithTheContext(t *testing.T) {
+	var served atomic.Int32
+	gate := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		<-gate
+	}))
+	defer srv.Close()
+	defer close(gate)
+	client := &http.Client{Transport: ratelimit.New(nil, ratelimit.GitLab, "test", prometheus.NewRegistry(), ratelimit.MaxInFlight(1))}
+	go func() {
+		if resp, err := client.Get(srv.URL); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	waitUntil(t, "the first call in flight", func() bool { return served.Load() == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	if _, err := client.Do(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if served.Load() != 1 {
+		t.Fatalf("served %d, want 1: the waiting call must not reach the provider", served.Load())
+	}
+}
+
+// clock is a settable time for a Transport.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock                   { c := &clock{}; c.ns.Store(time.Now().UnixNano()); return c }
+func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// answer writes Okta's rate-limit headers, the reset in the provider's
+// clock (the real one, which the Date header carries too).
+func answer(w http.ResponseWriter, limit, left int, resetIn time.Duration, status int) {
+	w.Header().Set("X-Rate-Limit-Limit", strconv.Itoa(limit))
+	w.Header().Set("X-Rate-Limit-Remaining", strconv.Itoa(left))
+	w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(time.Now().Add(resetIn).Unix(), 10))
+	w.WriteHeader(status)
+}
+
+// TestRefusalWithoutQuotaDoesNotBlockForever: Okta refuses a call over its
+// concurrency limit with Limit and Remaining 0; once the delay it asked for
+// has passed, calls must flow again (a remembered limit of 0 once meant
+// waiting forever).
+func TestRefusalWithoutQuotaDoesNotBlockForever(t *testing.T) {
+	c := newClock()
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) == 1 {
+			answer(w, 0, 0, -time.Second, http.StatusTooManyRequests)
+			return
+		}
+		answer(w, 600, 500, time.Minute, http.StatusOK)
+	}))
+	defer srv.Close()
+	tr := ratelimit.New(nil, ratelimit.Okta, "test", prometheus.NewRegistry())
+	ratelimit.SetClock(tr, c.now)
+	client := &http.Client{Transport: tr}
+	if resp, err := client.Get(srv.URL); err != nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("first call: %v, want the 429", err)
+	}
+	if _, err := client.Get(srv.URL); err == nil {
+		t.Fatal("a call right after the refusal was sent; want it held back")
+	}
+	c.advance(2 * time.Second)
+	for i := range 3 {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			t.Fatalf("call %d after the delay: %v", i, err)
+		}
+		resp.Body.Close()
+	}
+	if served.Load() != 4 {
+		t.Fatalf("served %d, want 4", served.Load())
+	}
+}
+
+// TestNewWindowIsProbedByOneCall: when a window has passed, concurrent
+// calls do not rush the provider: one goes first, and when the provider
+// refuses it (its window had not reset yet), the others wait without being
+// sent — at most one 429 per window.
+func TestNewWindowIsProbedByOneCall(t *testing.T) {
+	c := newClock()
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) == 1 {
+			answer(w, 10, 9, time.Second, http.StatusOK)
+			return
+		}
+		w.Header().Set("Retry-After", "30")
+		answer(w, 10, 0, 30*time.Second, http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	tr := ratelimit.New(nil, ratelimit.Okta, "test", prometheus.NewRegistry())
+	ratelimit.SetClock(tr, c.now)
+	client := &http.Client{Transport: tr}
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	c.advance(5 * time.Second) // the window we know of has passed
+	const calls = 8
+	waits := make(chan time.Duration, calls)
+	var wg sync.WaitGroup
+	for range calls {
+		wg.Go(func() {
+			resp, err := client.Get(srv.URL)
+			if d, ok := ratelimit.AsWait(err); ok {
+				waits <- d
+				return
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	close(waits)
+	if got := served.Load() - 1; got != 1 {
+		t.Fatalf("%d calls reached the provider in the new window, want 1 (the probe)", got)
+	}
+	n := 0
+	for d := range waits {
+		n++
+		if d < 29*time.Second || d > 31*time.Second {
+			t.Errorf("held back for %s, want the 30s the provider asked", d)
+		}
+	}
+	if n != calls-1 {
+		t.Fatalf("%d calls held back, want %d", n, calls-1)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

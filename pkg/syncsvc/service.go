@@ -69,7 +69,7 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 	d := &Deps{
 		Name: name, Provider: provider, NS: ns, Conn: conn, Rules: rs,
 		Outcomes: outcome.New(conn, ns, name, provider, dryRun, reg),
-		Ledger:   ledger.New(grantsKV),
+		Ledger:   ledger.New(conn.JS, grantsKV),
 		DryRun:   dryRun, Log: log, Reg: reg, cfg: cfg,
 	}
 	d.Guard = guard.New(guardKV, name, provider, cfg.Guard, d.Outcomes.Alerter(), log, reg)

@@ -138,19 +138,66 @@ func redactDSN(dsn string) string {
 	if err != nil {
 		return "(invalid URL)"
 	}
-	return u.Host + u.Path
+	// A password with an unencoded "/" ends the host early and lands in
+	// the path: mask what could be credentials (see redactErr).
+	return maskRuns(u.Host+u.Path, password(dsn), 4)
 }
 
-// redactErr hides the password should a driver error quote the DSN.
+// password is whatever lies between the first ":" after "://" and the last
+// "@" of dsn: the password, however malformed (the user name before it is
+// no secret, and often the database's name too).
+func password(dsn string) string {
+	if _, rest, ok := strings.Cut(dsn, "://"); ok {
+		if i := strings.LastIndexByte(rest, '@'); i > 0 {
+			if _, pw, ok := strings.Cut(rest[:i], ":"); ok {
+				return pw
+			}
+		}
+	}
+	return ""
+}
+
+// redactErr hides the password should a driver error quote the DSN. The
+// parsed password is not enough: a malformed URL (an unencoded @, / or blank
+// in the password) is split differently by each parser, and pgx's messages
+// then quote pieces of it ("unexpected spaces found in "ssw0rd@db host"").
+// So every run of 4 or more characters of the error that also occurs in the
+// DSN's password (see password) is masked.
 func redactErr(err error, dsn string) error {
-	u, perr := url.Parse(dsn)
-	if perr != nil || u.User == nil {
+	msg := err.Error()
+	if u, perr := url.Parse(dsn); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	masked := maskRuns(msg, password(dsn), 4)
+	if masked == err.Error() {
 		return err
 	}
-	if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(err.Error(), pw) {
-		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	return errors.New(masked)
+}
+
+// maskRuns replaces each longest run of at least min bytes of s that occurs
+// in secret with "xxxxx".
+func maskRuns(s, secret string, min int) string {
+	if len(secret) < min {
+		return s
 	}
-	return err
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		n := 0
+		for i+n < len(s) && strings.Contains(secret, s[i:i+n+1]) {
+			n++
+		}
+		if n >= min {
+			b.WriteString("xxxxx")
+			i += n
+			continue
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
 }
 
 // LogAttrs describe the settings for the start-up log line.

@@ -21,7 +21,7 @@ func (g *Gateway) consoleEvents(only string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := checkJSON(r); err != nil {
+		if err := checkJSON(w, r); err != nil {
 			return err
 		}
 		body, err := readBody(w, r, int64(g.cfg.MaxBodyBytes))
@@ -33,6 +33,9 @@ func (g *Gateway) consoleEvents(only string) handlerFunc {
 		}
 		ev, err := g.console.Parse(body, consolehook.Meta{Route: route, ReceivedAt: g.now()})
 		if err != nil {
+			return err
+		}
+		if err := checkAttributes(ev); err != nil {
 			return err
 		}
 		if only != "" && ev.Type.Name != only {

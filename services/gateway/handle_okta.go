@@ -41,7 +41,7 @@ func (g *Gateway) oktaEvents(only string) handlerFunc {
 		if err := g.authorizeOkta(r); err != nil {
 			return err
 		}
-		if err := checkJSON(r); err != nil {
+		if err := checkJSON(w, r); err != nil {
 			return err
 		}
 		body, err := readBody(w, r, int64(g.cfg.MaxBodyBytes))
@@ -69,6 +69,9 @@ func (g *Gateway) oktaEvents(only string) handlerFunc {
 				continue
 			}
 			ev, err := oktahook.Event(t, le, meta, int(g.cfg.RawMaxBytes))
+			if err == nil {
+				err = checkAttributes(ev)
+			}
 			if err != nil {
 				if ae, ok := err.(*apierror.Error); ok {
 					ae.Message = fmt.Sprintf("/data/events/%d: %s", i, ae.Message)

@@ -18,7 +18,7 @@ func (g *Gateway) oktaVerifyEmail() handlerFunc {
 		if err := g.authorizeOkta(r); err != nil {
 			return err
 		}
-		if err := checkJSON(r); err != nil {
+		if err := checkJSON(w, r); err != nil {
 			return err
 		}
 		body, err := readBody(w, r, int64(g.cfg.MaxBodyBytes))
@@ -34,17 +34,24 @@ func (g *Gateway) oktaVerifyEmail() handlerFunc {
 		if err != nil {
 			return apierror.Wrap(apierror.Internal, "encoding the inline hook response", err)
 		}
+		// The record is built before answering: an eventId the bus cannot
+		// carry is refused like any other schema violation, rather than
+		// answered and recorded under another id.
+		ev, evErr := oktahook.VerificationEvent(g.cat, reg, decision, oktahook.Meta{Route: route, ReceivedAt: g.now()})
+		if evErr == nil {
+			if err := checkAttributes(ev); err != nil {
+				return err
+			}
+		}
 		outcome := "allowed"
 		if !decision.Allowed {
 			outcome = "denied"
 		}
 		g.m.verifications.WithLabelValues(outcome).Inc()
-
-		ev, err := oktahook.VerificationEvent(g.cat, reg, decision, oktahook.Meta{Route: route, ReceivedAt: g.now()})
-		if err == nil {
+		if evErr == nil {
 			g.verify.enqueue(r.Context(), ev)
 		} else {
-			logging.FromContext(r.Context(), g.log).Error("building okta.verify.email", logging.Err(err))
+			logging.FromContext(r.Context(), g.log).Error("building okta.verify.email", logging.Err(evErr))
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

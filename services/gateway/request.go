@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/idsync/idsync/pkg/apierror"
 	"github.com/idsync/idsync/pkg/config"
@@ -14,7 +15,20 @@ import (
 
 // checkJSON refuses bodies declared as something other than JSON. A missing
 // Content-Type is accepted: the Console does not document the one it sends.
-func checkJSON(r *http.Request) error {
+// A body with a content coding (Content-Encoding other than identity) is
+// refused too, with Accept-Encoding: identity (RFC 9110 §15.5.16): the gateway
+// does not decompress, so a compressed body could only fail later as invalid
+// JSON (or, with a coding it ignored, be read as if it were not declared),
+// and a gzip bomb never expands.
+func checkJSON(w http.ResponseWriter, r *http.Request) error {
+	for _, v := range r.Header.Values("Content-Encoding") {
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				w.Header().Set("Accept-Encoding", "identity")
+				return apierror.New(apierror.UnsupportedMediaType, "Content-Encoding is not accepted; send the JSON uncompressed")
+			}
+		}
+	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil
@@ -53,7 +67,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, apierror.New(apierror.InvalidJSON, "the body ended before its declared length")
 	default:
-		return nil, apierror.Wrap(apierror.RequestTimeout, "reading the body failed", err)
+		// Malformed chunked framing (or a connection broken mid-body): the
+		// sender's fault, not a timeout, and resending it as is cannot work.
+		return nil, apierror.Wrap(apierror.InvalidJSON, "the body could not be read: malformed chunked encoding or a broken connection", err)
 	}
 }
 

@@ -123,11 +123,14 @@ func printable(s string) bool {
 }
 
 // NewRouter returns a chi router whose 404 and 405 answers use the error
-// catalog (405 with the Allow header).
+// catalog (405 with the Allow header). Their request id is vetted like every
+// other answer's: a caller's X-Request-Id is echoed only when sane.
 func NewRouter(log *slog.Logger) *chi.Mux {
 	r := chi.NewRouter()
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		apierror.Write(w, apierror.New(apierror.NotFound, "no such endpoint"), r.Header.Get(HeaderRequestID))
+		id := requestID(r)
+		w.Header().Set(HeaderRequestID, id)
+		apierror.Write(w, apierror.New(apierror.NotFound, "no such endpoint"), id)
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
 		var allowed []string
@@ -136,8 +139,10 @@ func NewRouter(log *slog.Logger) *chi.Mux {
 				allowed = append(allowed, m)
 			}
 		}
+		id := requestID(req)
+		w.Header().Set(HeaderRequestID, id)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
-		apierror.Write(w, apierror.New(apierror.MethodNotAllowed, req.Method+" is not allowed here"), req.Header.Get(HeaderRequestID))
+		apierror.Write(w, apierror.New(apierror.MethodNotAllowed, req.Method+" is not allowed here"), id)
 	})
 	return r
 }

@@ -50,6 +50,9 @@ type GitHubConfig struct {
 	IdentityFile string `env:"IDSYNC_GITHUB_IDENTITY_FILE" help:"email→login mapping file (CSV email,login or YAML list of {email, login}) loaded into the identity map at start"`
 	// One call; the consumer's ack wait covers several.
 	Timeout time.Duration `env:"IDSYNC_GITHUB_TIMEOUT" default:"10s" help:"timeout of one GitHub API call"`
+	// GitHub's secondary rate limit allows no more than 100 concurrent
+	// requests; going over it blocks the integration for a minute or more.
+	MaxConcurrency int `env:"IDSYNC_GITHUB_MAX_CONCURRENCY" default:"50" help:"GitHub API calls in flight per replica (GitHub allows 100 concurrent requests per integration); 0 = unbounded"`
 }
 
 // usesApp reports whether any App setting is given.
@@ -92,6 +95,9 @@ func (c GitHubConfig) Validate() error {
 	}
 	if c.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("IDSYNC_GITHUB_TIMEOUT: %s, want more than 0", c.Timeout))
+	}
+	if c.MaxConcurrency < 0 {
+		errs = append(errs, fmt.Errorf("IDSYNC_GITHUB_MAX_CONCURRENCY: %d, want 0 (unbounded) or more", c.MaxConcurrency))
 	}
 	return errors.Join(errs...)
 }

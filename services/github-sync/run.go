@@ -64,7 +64,7 @@ func openIdentities(ctx context.Context, d *syncsvc.Deps, cfg Config) (*identity
 
 // newClient builds the GitHub client from the configuration.
 func newClient(c GitHubConfig, d *syncsvc.Deps) (*ghapi.Client, error) {
-	o := ghapi.Options{APIURL: c.APIURL, Token: c.Token.Reveal(), AppID: c.AppID, InstallationID: c.InstallationID, Timeout: c.Timeout, Registerer: d.Reg}
+	o := ghapi.Options{APIURL: c.APIURL, Token: c.Token.Reveal(), AppID: c.AppID, InstallationID: c.InstallationID, Timeout: c.Timeout, MaxConcurrency: c.MaxConcurrency, Registerer: d.Reg}
 	if c.Token == "" {
 		key, err := os.ReadFile(c.PrivateKeyFile)
 		if err != nil {

@@ -37,6 +37,9 @@ type GitLabConfig struct {
 	Token config.Secret `env:"IDSYNC_GITLAB_TOKEN" help:"GitLab administrator access token (api scope)"`
 	// Timeout bounds one call, well below the consumer's ack wait.
 	Timeout time.Duration `env:"IDSYNC_GITLAB_TIMEOUT" default:"10s" help:"timeout of one GitLab API call"`
+	// GitLab documents no concurrency limit, but every call holds a Puma
+	// worker of a self-managed instance: bound what one replica asks at once.
+	MaxConcurrency int `env:"IDSYNC_GITLAB_MAX_CONCURRENCY" default:"64" help:"GitLab API calls in flight per replica; 0 = unbounded"`
 }
 
 // Configured reports whether credentials are given; without them
@@ -56,6 +59,9 @@ func (c GitLabConfig) Validate() error {
 	}
 	if c.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("IDSYNC_GITLAB_TIMEOUT: %s, want more than 0", c.Timeout))
+	}
+	if c.MaxConcurrency < 0 {
+		errs = append(errs, fmt.Errorf("IDSYNC_GITLAB_MAX_CONCURRENCY: %d, want 0 (unbounded) or more", c.MaxConcurrency))
 	}
 	return errors.Join(errs...)
 }

@@ -22,7 +22,7 @@ func Spec(cfg Config, dir Directory) syncsvc.Spec {
 			s := &service{d: d, dir: dir}
 			if s.dir == nil && cfg.GitLab.Configured() {
 				c, err := gitlab.New(gitlab.Options{
-					URL: cfg.GitLab.URL, Token: cfg.GitLab.Token.Reveal(), Timeout: cfg.GitLab.Timeout, Registerer: d.Reg,
+					URL: cfg.GitLab.URL, Token: cfg.GitLab.Token.Reveal(), Timeout: cfg.GitLab.Timeout, MaxConcurrency: cfg.GitLab.MaxConcurrency, Registerer: d.Reg,
 				})
 				if err != nil {
 					return nil, err

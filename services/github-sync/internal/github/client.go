@@ -34,6 +34,8 @@ type Options struct {
 	PrivateKey            []byte
 	// Timeout bounds one API call.
 	Timeout time.Duration
+	// MaxConcurrency bounds the calls in flight (0: unbounded).
+	MaxConcurrency int
 	// Transport is the network transport (nil: http.DefaultTransport).
 	Transport http.RoundTripper
 	// Registerer receives the rate-limit metrics (nil: none kept).
@@ -68,14 +70,14 @@ func New(o Options) (*Client, error) {
 	}
 	switch {
 	case o.Token != "" && o.AppID == 0:
-		opts = append(opts, gh.WithTransport(ratelimit.New(base, ratelimit.GitHub, "github", reg)), gh.WithAuthToken(o.Token))
+		opts = append(opts, gh.WithTransport(ratelimit.New(base, ratelimit.GitHub, "github", reg, ratelimit.MaxInFlight(o.MaxConcurrency))), gh.WithAuthToken(o.Token))
 	case o.Token == "" && o.AppID != 0:
 		itr, err := ghinstallation.New(base, o.AppID, o.InstallationID, o.PrivateKey)
 		if err != nil {
 			return nil, fmt.Errorf("github.New: GitHub App private key: %w", err)
 		}
 		itr.BaseURL = strings.TrimRight(apiURL, "/")
-		opts = append(opts, gh.WithTransport(ratelimit.New(itr, ratelimit.GitHub, "github", reg)))
+		opts = append(opts, gh.WithTransport(ratelimit.New(itr, ratelimit.GitHub, "github", reg, ratelimit.MaxInFlight(o.MaxConcurrency))))
 	default:
 		return nil, errors.New("github.New: give a token or a GitHub App (app id, installation id, private key), not both")
 	}

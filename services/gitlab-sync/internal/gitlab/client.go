@@ -32,6 +32,8 @@ type Options struct {
 	Token string
 	// Timeout bounds one HTTP call.
 	Timeout time.Duration
+	// MaxConcurrency bounds the calls in flight (0: unbounded).
+	MaxConcurrency int
 	// Transport is the underlying RoundTripper (nil: a clone of
 	// http.DefaultTransport keeping more idle connections).
 	Transport http.RoundTripper
@@ -61,7 +63,7 @@ func New(o Options) (*Client, error) {
 		t.MaxIdleConnsPerHost = maxIdleConns
 		base = t
 	}
-	hc := &http.Client{Transport: ratelimit.New(base, ratelimit.GitLab, "gitlab", reg), Timeout: o.Timeout}
+	hc := &http.Client{Transport: ratelimit.New(base, ratelimit.GitLab, "gitlab", reg, ratelimit.MaxInFlight(o.MaxConcurrency)), Timeout: o.Timeout}
 	c, err := gl.NewClient(o.Token,
 		gl.WithBaseURL(o.URL),
 		gl.WithHTTPClient(hc),

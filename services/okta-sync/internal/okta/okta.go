@@ -32,6 +32,10 @@ type Config struct {
 	PrivateKeyFile string        `env:"IDSYNC_OKTA_PRIVATE_KEY_FILE" help:"PEM private key of the OAuth 2.0 service app"`
 	PrivateKeyID   string        `env:"IDSYNC_OKTA_PRIVATE_KEY_ID" help:"key id (kid) of that private key"`
 	Timeout        time.Duration `env:"IDSYNC_OKTA_TIMEOUT" default:"10s" help:"timeout of one Okta API call"`
+	// Okta limits concurrent requests per org (75 on Workforce orgs,
+	// shared with every other integration) and answers one over the limit
+	// with a 429 that stops calls until its reset.
+	MaxConcurrency int `env:"IDSYNC_OKTA_MAX_CONCURRENCY" default:"50" help:"Okta API calls in flight per replica (Okta's per-org concurrency limit is 75, shared by all integrations); 0 = unbounded"`
 }
 
 // Configured reports whether credentials are given.
@@ -64,6 +68,9 @@ func (c Config) Validate() error {
 	if c.Timeout <= 0 {
 		errs = append(errs, fmt.Errorf("IDSYNC_OKTA_TIMEOUT: %s, want more than 0", c.Timeout))
 	}
+	if c.MaxConcurrency < 0 {
+		errs = append(errs, fmt.Errorf("IDSYNC_OKTA_MAX_CONCURRENCY: %d, want 0 (unbounded) or more", c.MaxConcurrency))
+	}
 	return errors.Join(errs...)
 }
 
@@ -80,7 +87,7 @@ type Client struct {
 // New builds the SDK client. transport is the underlying RoundTripper (nil:
 // the default); the pacer wraps it.
 func New(cfg Config, transport http.RoundTripper, reg prometheus.Registerer) (*Client, error) {
-	pacer := ratelimit.New(transport, ratelimit.Okta, "okta", reg)
+	pacer := ratelimit.New(transport, ratelimit.Okta, "okta", reg, ratelimit.MaxInFlight(cfg.MaxConcurrency))
 	opts := []okta.ConfigSetter{
 		okta.WithOrgUrl(cfg.OrgURL),
 		// GETs cached for minutes would hide the changes idsync makes.

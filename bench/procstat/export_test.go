@@ -1,0 +1,7 @@
+package procstat
+
+var (
+	ParseStat    = parseStat
+	ParseMachine = parseMachine
+	StatusKiB    = statusKiB
+)
