@@ -15,7 +15,7 @@ import (
 func BenchmarkThroughput(b *testing.B) {
 	for _, latency := range []time.Duration{0, 50 * time.Millisecond} {
 		b.Run(fmt.Sprintf("latency=%s", latency), func(b *testing.B) {
-			o := synctest.BenchSettings()
+			o := synctest.BenchSettings(b)
 			o.Rules = "version: 1\nrules:\n  - id: join\n    scope: {event: okta.create.user}\n    actions: {console: {companies: [{id: acme, role: guest}]}}\n"
 			e := start(b, o)
 			e.fake.Faults().SetLatency(latency)

@@ -18,7 +18,7 @@ import (
 func BenchmarkThroughput(b *testing.B) {
 	for _, latency := range []time.Duration{0, 50 * time.Millisecond} {
 		b.Run(fmt.Sprintf("latency=%s", latency), func(b *testing.B) {
-			settings := synctest.BenchSettings().Settings
+			settings := synctest.BenchSettings(b).Settings
 			e := start(b, setup{latency: latency, noConsole: true, opts: synctest.Options{Settings: settings}})
 			n := 0
 			for b.Loop() {

@@ -19,7 +19,7 @@ import (
 func BenchmarkThroughput(b *testing.B) {
 	for _, latency := range []time.Duration{0, 50 * time.Millisecond} {
 		b.Run(fmt.Sprintf("latency=%s", latency), func(b *testing.B) {
-			s := synctest.BenchSettings().Settings
+			s := synctest.BenchSettings(b).Settings
 			e := start(b, synctest.Options{Settings: s, Rules: "version: 1\nrules:\n  - id: join\n    scope: {event: okta.create.user}\n    actions: {gitlab: {user: {forceRandomPassword: true}}}\n"}, false)
 			e.gl.Faults().SetLatency(latency)
 			n := 0

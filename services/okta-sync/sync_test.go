@@ -59,7 +59,7 @@ type opts struct {
 	noConsole bool
 	protected []string
 	threshold int
-	bench     bool // production concurrency (64 workers)
+	bench     bool // the consumer runtime's production settings
 }
 
 func start(t testing.TB, o opts) env {
@@ -82,7 +82,7 @@ func start(t testing.TB, o opts) env {
 	cfg := oktasync.Config{Okta: okta.Config{OrgURL: osrv.URL, APIToken: config.Secret("okta-token"), Timeout: 5 * time.Second}}
 	so := synctest.Options{Rules: rules, DryRun: o.dryRun}
 	if o.bench {
-		so.Settings = synctest.BenchSettings().Settings
+		so.Settings = synctest.BenchSettings(t).Settings
 	}
 	if !o.noConsole {
 		so.Console = console.Config{URL: csrv.URL, ClientID: "idsync", ClientSecret: "console-sa-secret-123", Timeout: 5 * time.Second}

@@ -52,10 +52,11 @@ func (h *Harness) Throughput(b *testing.B, evs []events.Event) {
 // that a benchmark measures what a replica does out of the box; the
 // IDSYNC_CONSUMER_* environment variables override them as they would a
 // service's (IDSYNC_CONSUMER_WORKERS=512 go test -bench …).
-func BenchSettings() Options {
+func BenchSettings(tb testing.TB) Options {
+	tb.Helper()
 	var s bus.Settings
 	if _, err := config.Load(&s, "bench", nil, os.Getenv, io.Discard); err != nil {
-		panic("synctest.BenchSettings: " + err.Error())
+		tb.Fatalf("synctest.BenchSettings: %v", err)
 	}
 	return Options{Settings: s}
 }
