@@ -112,5 +112,15 @@ fuzz:
 	  done; \
 	done
 
+## faults: the fault suite's long form (faults/, RELIABILITY.md): every scenario with bigger loads; one JSON line per scenario in FAULTS_REPORT (FAULTS_RUN selects scenarios, FAULTS_FLAGS adds go test flags, e.g. -race)
+FAULTS_REPORT ?= $(CURDIR)/bin/faults-report.jsonl
+FAULTS_RUN    ?= .
+.PHONY: faults
+faults:
+	@mkdir -p $(dir $(FAULTS_REPORT)) && rm -f $(FAULTS_REPORT) $(FAULTS_REPORT).status
+	@{ IDSYNC_FAULTS=long IDSYNC_FAULTS_REPORT=$(FAULTS_REPORT) $(GO) test -count=1 -timeout 60m -v -run '$(FAULTS_RUN)' $(FAULTS_FLAGS) ./faults/ 2>&1; echo $$? > $(FAULTS_REPORT).status; } \
+	  | tee $(FAULTS_REPORT:.jsonl=.log) | grep --line-buffered -E '^(=== RUN|--- |    --- |PASS|FAIL|ok )|^    [a-z_]+_test\.go:[0-9]+: |^        [a-z]+ {2,}'
+	@echo "full log: $(FAULTS_REPORT:.jsonl=.log); figures: $(FAULTS_REPORT)"; exit $$(cat $(FAULTS_REPORT).status)
+
 clean:
 	rm -rf bin

@@ -225,7 +225,7 @@ func retryAfter(v string, now time.Time) time.Duration {
 // list fetches every page of a listing (page from 1, per_page; the last
 // page is told by x-total-pages, or by a short page when the header is absent).
 func list[T any](ctx context.Context, c *Client, path string, query url.Values) ([]T, error) {
-	l, err := listAll[T](ctx, c, path, query)
+	l, err := listAll[T](ctx, c, path, query, c.pageSize)
 	return l.items, err
 }
 
@@ -236,8 +236,9 @@ type listing[T any] struct {
 	paged bool
 }
 
-// listAll is list, telling whether the listing took several pages.
-func listAll[T any](ctx context.Context, c *Client, path string, query url.Values) (listing[T], error) {
+// listAll is list with pages of perPage items, telling whether the listing
+// took several pages.
+func listAll[T any](ctx context.Context, c *Client, path string, query url.Values, perPage int) (listing[T], error) {
 	var all []T
 	for page := 1; ; page++ {
 		q := url.Values{}
@@ -245,7 +246,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, query url.Value
 			q[k] = v
 		}
 		q.Set("page", strconv.Itoa(page))
-		q.Set("per_page", strconv.Itoa(c.pageSize))
+		q.Set("per_page", strconv.Itoa(perPage))
 		var items []T
 		resp, err := c.do(ctx, http.MethodGet, path, q, nil, &items)
 		if err != nil {
@@ -259,7 +260,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, query url.Value
 			}
 			continue
 		}
-		if len(items) < c.pageSize {
+		if len(items) < perPage {
 			return listing[T]{items: all, paged: page > 1}, nil
 		}
 		if page > 10000 {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/idsync/idsync/pkg/access"
@@ -106,23 +107,32 @@ func (c *Client) Identities(ctx context.Context, companyID, identityType string)
 //
 // A listing of several pages is not a snapshot: a company user added or
 // removed while the pages are read (idsync's own console-sync does that all
-// the time) shifts the pages after it by one, so the user at a page boundary
-// can be missed. Taken as absent, a missed user's removal would be skipped
-// ("not a member of the company") and access they still hold would not be
-// granted, or would be revoked. The fault suite found it (faults/, long
-// form: effects missing with "no rule names a … target for this user"). A
-// user missed by three listings in a row is not a page shift; a user who
-// is absent from a company of several pages costs two more listings,
-// shared with concurrent callers. A listing of one page is one answer, a
-// snapshot: it is not read again.
+// the time) shifts the pages after it, so the user at a page boundary can be
+// missed. Taken as absent, a missed user's removal would be skipped ("not a
+// member of the company") and access they still hold would not be granted,
+// or would be revoked. The fault suite found it (faults/, long form: effects
+// missing with "not a member of the company" and "no rule names a … target
+// for this user"). Re-reading with the same page size is not enough: while
+// additions and removals balance, the same users stay at the boundaries. So
+// each re-read uses another page size (rereadSize), which puts the
+// boundaries elsewhere: a user missed at one is inside a page the next time.
+// A user absent from a company of several pages costs two more listings,
+// shared with concurrent callers; a listing of one page is one answer, a
+// snapshot, and is not read again.
 const absentRereads = 2
+
+// rereadSize is the page size of the read-th listing (0 first): 200, 171,
+// 142 with the default page size.
+func (c *Client) rereadSize(read int) int {
+	return max(1, c.pageSize-read*(c.pageSize/7+1))
+}
 
 // FindUser finds a company user by id or, when userID is empty, by email
 // (case-insensitive). found is false when the user is not in the company
 // (in a listing of one page, or in 1+absentRereads listings of several).
 func (c *Client) FindUser(ctx context.Context, companyID, userID, email string) (User, bool, error) {
 	for read := 0; ; read++ {
-		users, paged, err := c.sharedUsers(ctx, companyID)
+		users, paged, err := c.sharedUsers(ctx, companyID, c.rereadSize(read))
 		if err != nil {
 			return User{}, false, err
 		}
@@ -141,7 +151,7 @@ func (c *Client) FindUser(ctx context.Context, companyID, userID, email string) 
 // reading the listing again (absentRereads) while some are missing.
 func (c *Client) identitiesWith(ctx context.Context, companyID, identityType string, ids []string) ([]Identity, error) {
 	for read := 0; ; read++ {
-		all, paged, err := c.sharedIdentities(ctx, companyID, identityType)
+		all, paged, err := c.sharedIdentities(ctx, companyID, identityType, c.rereadSize(read))
 		if err != nil {
 			return nil, err
 		}
@@ -235,23 +245,23 @@ func (c *Client) Project(ctx context.Context, projectID string) (Project, error)
 	return p, err
 }
 
-// sharedUsers is Users read once for every concurrent caller (see
-// sharedReads); the slice is shared and must not be modified. paged tells
-// whether it took several pages (see absentRereads).
-func (c *Client) sharedUsers(ctx context.Context, companyID string) (users []User, paged bool, err error) {
-	v, err := c.shared.get(ctx, "users/"+companyID, func(ctx context.Context) (any, error) {
-		return listAll[User](ctx, c, companyPath(companyID, "users"), nil)
+// sharedUsers is Users, in pages of perPage, read once for every
+// concurrent caller (see sharedReads); the slice is shared and must not be
+// modified. paged tells whether it took several pages (see absentRereads).
+func (c *Client) sharedUsers(ctx context.Context, companyID string, perPage int) (users []User, paged bool, err error) {
+	v, err := c.shared.get(ctx, "users/"+companyID+"/"+strconv.Itoa(perPage), func(ctx context.Context) (any, error) {
+		return listAll[User](ctx, c, companyPath(companyID, "users"), nil, perPage)
 	})
 	l, _ := v.(listing[User])
 	return l.items, l.paged, err
 }
 
-// sharedIdentities is Identities read once for every concurrent caller (see
-// sharedReads); the slice is shared and must not be modified. paged tells
-// whether it took several pages (see absentRereads).
-func (c *Client) sharedIdentities(ctx context.Context, companyID, identityType string) (ids []Identity, paged bool, err error) {
-	v, err := c.shared.get(ctx, "identities/"+identityType+"/"+companyID, func(ctx context.Context) (any, error) {
-		return listAll[Identity](ctx, c, companyPath(companyID, "identities"), url.Values{"identityType": {identityType}})
+// sharedIdentities is Identities, in pages of perPage, read once for every
+// concurrent caller (see sharedReads); the slice is shared and must not be
+// modified. paged tells whether it took several pages (see absentRereads).
+func (c *Client) sharedIdentities(ctx context.Context, companyID, identityType string, perPage int) (ids []Identity, paged bool, err error) {
+	v, err := c.shared.get(ctx, "identities/"+identityType+"/"+companyID+"/"+strconv.Itoa(perPage), func(ctx context.Context) (any, error) {
+		return listAll[Identity](ctx, c, companyPath(companyID, "identities"), url.Values{"identityType": {identityType}}, perPage)
 	})
 	l, _ := v.(listing[Identity])
 	return l.items, l.paged, err
