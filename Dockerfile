@@ -5,7 +5,8 @@
 #   docker build --build-arg SERVICE=gateway --build-arg VERSION=$(git describe --tags --always) -t idsync/gateway .
 #
 # SERVICE is one of gateway, okta-sync, gitlab-sync, github-sync,
-# console-sync, eventlog or idsync (the all-in-one and operator CLI); it
+# console-sync, eventlog, okta-backfill or idsync (the all-in-one and
+# operator CLI); it
 # names services/<SERVICE>/cmd/<SERVICE>. The build uses the go.work
 # workspace, as `make build` does, so the image holds exactly the code the
 # tests ran. The final image is distroless (no shell, no package manager),
@@ -31,7 +32,7 @@ RUN --mount=type=bind,target=/src \
     --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     set -eu; \
-    test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<gateway|okta-sync|gitlab-sync|github-sync|console-sync|eventlog|idsync>" >&2; exit 1; }; \
+    test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<gateway|okta-sync|gitlab-sync|github-sync|console-sync|eventlog|okta-backfill|idsync>" >&2; exit 1; }; \
     test -d "services/${SERVICE}/cmd/${SERVICE}" || { echo "no such service: services/${SERVICE}/cmd/${SERVICE}" >&2; exit 1; }; \
     GOOS="${TARGETOS}" GOARCH="${TARGETARCH:-$(go env GOARCH)}" go build -trimpath \
       -ldflags "-s -w -X github.com/idsync/idsync/pkg/metrics.Version=${VERSION}" \

@@ -29,7 +29,7 @@ run:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/idsync ./services/idsync/cmd/idsync
 	./bin/idsync run
 
-SERVICES := idsync gateway okta-sync gitlab-sync github-sync console-sync eventlog
+SERVICES := idsync gateway okta-sync gitlab-sync github-sync console-sync eventlog okta-backfill
 
 ## build: build every service binary into ./bin
 build:

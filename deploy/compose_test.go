@@ -104,7 +104,7 @@ func TestComposeFile(t *testing.T) {
 	natsNodes := natsNodes(t, root, p)
 
 	t.Run("every service runs in its own container", func(t *testing.T) {
-		want := []string{"gateway", "okta-sync", "gitlab-sync", "github-sync", "console-sync", "eventlog", deploytest.Provision}
+		want := []string{"gateway", "okta-sync", "gitlab-sync", "github-sync", "console-sync", "eventlog", "okta-backfill", deploytest.Provision}
 		var got []string
 		for _, s := range containers {
 			if !slices.Contains(got, s.Name) {

@@ -15,6 +15,7 @@ require (
 	github.com/idsync/idsync/services/gateway v0.0.0
 	github.com/idsync/idsync/services/github-sync v0.0.0
 	github.com/idsync/idsync/services/gitlab-sync v0.0.0
+	github.com/idsync/idsync/services/okta-backfill v0.0.0
 	github.com/idsync/idsync/services/okta-sync v0.0.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
@@ -137,3 +138,5 @@ replace github.com/idsync/idsync/services/github-sync => ../services/github-sync
 replace github.com/idsync/idsync/services/console-sync => ../services/console-sync
 
 replace github.com/idsync/idsync/services/eventlog => ../services/eventlog
+
+replace github.com/idsync/idsync/services/okta-backfill => ../services/okta-backfill

@@ -111,6 +111,7 @@ func TestAccounts(t *testing.T) {
 			},
 			denySub: []string{"idsync.>"},
 		},
+		backfillCase(),
 	}
 	var tested []string
 	for _, tc := range tests {

@@ -24,7 +24,7 @@ import (
 const ns = events.DefaultNamespace
 
 // users are every user of accounts.conf but the system account's.
-var users = []string{"provisioner", "gateway", "publisher", "okta-sync", "gitlab-sync", "github-sync", "console-sync", "eventlog", "operator"}
+var users = []string{"provisioner", "gateway", "publisher", "okta-sync", "gitlab-sync", "github-sync", "console-sync", "eventlog", "operator", "okta-backfill"}
 
 // providers are the sync consumers' providers.
 var providers = []string{"okta", "gitlab", "github", "console"}

@@ -21,6 +21,7 @@ import (
 	"github.com/idsync/idsync/pkg/ledger"
 	"github.com/idsync/idsync/pkg/logging"
 	"github.com/idsync/idsync/pkg/outcome"
+	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/service"
 	"github.com/idsync/idsync/pkg/syncsvc"
 )
@@ -46,6 +47,9 @@ func syncCase(provider, other string) struct {
 		"$KV.IDSYNC_GRANTS." + other + ".x", "$JS.API.DIRECT.GET.KV_IDSYNC_GRANTS.$KV.IDSYNC_GRANTS." + other + ".x",
 		"$JS.API.CONSUMER.CREATE.KV_IDSYNC_GRANTS.w.$KV.IDSYNC_GRANTS." + other + ".>",
 		"$KV.IDSYNC_SERVICES." + o,
+		"idsync.reconcile." + other, "idsync.events.okta.user.lifecycle.create", "_INBOX_operator.x",
+		"$KV.IDSYNC_LOCKS.reconcile." + other, "$KV.IDSYNC_RECONCILE." + other,
+		"$JS.API.DIRECT.GET.KV_IDSYNC_LOCKS.$KV.IDSYNC_LOCKS.reconcile." + other,
 		"$JS.API.STREAM.DELETE.IDSYNC_EVENTS", "$JS.API.STREAM.CREATE.OTHER", "$JS.API.STREAM.UPDATE.IDSYNC_EVENTS",
 		"$JS.API.STREAM.MSG.DELETE.IDSYNC_EVENTS", "$JS.API.STREAM.MSG.GET.IDSYNC_EVENTS", "$JS.API.STREAM.PURGE.KV_IDSYNC_GRANTS",
 	}
@@ -69,7 +73,7 @@ func syncCase(provider, other string) struct {
 		},
 		denySubject: "$JS.API.CONSUMER.INFO.IDSYNC_EVENTS." + o,
 		denyPublish: deny,
-		denySub:     []string{"idsync.>", "$KV.>"},
+		denySub:     []string{"idsync.>", "$KV.>", "idsync.reconcile." + other},
 	}
 }
 
@@ -113,6 +117,7 @@ func syncDoes(t *testing.T, h *harness, c *client, provider string) {
 		for _, typ := range events.Default().SyncTypesFor(provider) {
 			hs[typ.Name] = handler
 		}
+		d.Reconciler = permReconciler{d}
 		return hs, nil
 	}
 	cfg := syncsvc.Config{
@@ -153,6 +158,24 @@ func syncDoes(t *testing.T, h *harness, c *client, provider string) {
 		t.Errorf("%s: handler: %v", name, err)
 	}
 	mu.Unlock()
+
+	// A reconciliation requested by the operator (idsync reconcile): the
+	// service answers on its subject, takes its lock, records its state,
+	// publishes the report and the outcome of the applied item.
+	op := h.connect(t, "operator")
+	var rep reconcile.Report
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rctx, rcancel := context.WithTimeout(context.Background(), 15*time.Second)
+		rep, err = reconcile.Ask(rctx, op.conn.NC, ns, provider, reconcile.Request{Apply: true}, reconcile.RequestOptions{})
+		rcancel()
+		if !errors.Is(err, reconcile.ErrNoResponders) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || rep.Counts.Applied != 1 {
+		t.Errorf("%s: reconcile: %v (%+v)", name, err, rep.Counts)
+	}
+	op.noViolations(t)
 	cancel()
 	select {
 	case err := <-done:
@@ -164,7 +187,6 @@ func syncDoes(t *testing.T, h *harness, c *client, provider string) {
 	}
 
 	// What it stored, read back with the operator's rights.
-	op := h.connect(t, "operator")
 	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer rcancel()
 	letters, err := dlq.New(op.conn.JS, ns).List(rctx, dlq.Filter{Consumer: name})
@@ -293,6 +315,24 @@ func operatorDoes(t *testing.T, _ *harness, c *client) {
 	_, err = st.GetMsg(ctx, info.State.FirstSeq)
 	fatal("get msg", err)
 	fatal("secure delete", st.SecureDeleteMsg(ctx, info.State.FirstSeq))
+}
+
+// permReconciler is a reconciliation that finds one difference and applies
+// it through the service's ledger and outcome publisher.
+type permReconciler struct{ d *syncsvc.Deps }
+
+func (permReconciler) Diff(context.Context) ([]reconcile.Item, reconcile.Stats, error) {
+	return []reconcile.Item{{Op: reconcile.OpAdd, Action: "user.resolve", Person: reconcile.Person{Email: "rec@example.com"}, RuleID: "test"}},
+		reconcile.Stats{People: 1}, nil
+}
+
+func (r permReconciler) Apply(ctx context.Context, ev events.Event, it reconcile.Item, _ reconcile.Options) (reconcile.Item, error) {
+	g := ledger.Grant{Provider: r.d.Provider, Target: "team-reconcile", User: it.Person.Email, RuleID: it.RuleID, At: time.Now()}
+	if err := r.d.Ledger.Put(ctx, g); err != nil {
+		return it, err
+	}
+	it.Result = reconcile.Applied
+	return it, r.d.Outcomes.Publish(ctx, ev, outcome.Record{Action: it.Action, Result: outcome.Skipped, Reason: "permission test", Person: outcome.Person{Email: it.Person.Email}})
 }
 
 // does is what syncDoes' handler does with an event: the ledger, the guard,

@@ -37,6 +37,10 @@ const (
 
 	// A bug or an unexpected failure.
 	Internal Code = "internal"
+
+	// Reconciliation requests (NATS request-reply on <ns>.reconcile.<provider>).
+	InvalidRequest Code = "invalid_request"
+	ReconcileBusy  Code = "reconcile_busy"
 )
 
 // Entry documents one code.
@@ -64,8 +68,10 @@ var Catalog = []Entry{
 	{EventNotAccepted, http.StatusUnprocessableEntity, false, "The event is valid but this endpoint does not take it (e.g. project_created sent to /console/update/user/permissions); send it to /console/events."},
 	{BusUnavailable, http.StatusServiceUnavailable, true, "NATS JetStream is unreachable or the stream has no leader; nothing was stored. Retry after the Retry-After delay."},
 	{BusTimeout, http.StatusServiceUnavailable, true, "JetStream did not acknowledge within IDSYNC_PUBLISH_TIMEOUT; the event may or may not be stored, and a retry is deduplicated."},
-	{BusFull, http.StatusServiceUnavailable, true, "The stream reached its size limit (IDSYNC_STREAM_MAX_BYTES) and refuses new events until consumers catch up or old events age out."},
+	{BusFull, http.StatusServiceUnavailable, true, "The stream reached its size limit (IDSYNC_STREAM_MAX_BYTES) and refuses new events until old events age out (IDSYNC_STREAM_MAX_AGE) or the limit is raised: the stream keeps events by age and size, not until they are consumed, so consumers catching up frees nothing."},
 	{Internal, http.StatusInternalServerError, true, "An unexpected failure inside idsync; it is logged with the request id."},
+	{InvalidRequest, http.StatusBadRequest, false, "A reconciliation request is JSON but not {\"apply\": bool, \"removeUnmanaged\": bool}: an unknown member, or a value that is not a boolean. Nothing was run."},
+	{ReconcileBusy, http.StatusConflict, true, "A reconciliation of this provider is already running (on this replica or another); the message says since when. Ask again when it has finished."},
 }
 
 var byCode = func() map[Code]Entry {

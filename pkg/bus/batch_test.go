@@ -16,9 +16,13 @@ import (
 	"github.com/idsync/idsync/pkg/logging"
 )
 
+// batchSettings: no test here waits for an ack wait to expire (failed
+// batches are handed back at once), so it is long enough that a fetched
+// batch waiting for the CPU of a loaded machine is not redelivered beside
+// itself (2 s was, under make test's load).
 func batchSettings(size int) bus.BatchSettings {
 	return bus.BatchSettings{
-		Size: size, Linger: 50 * time.Millisecond, AckWait: 2 * time.Second, MaxDeliver: -1,
+		Size: size, Linger: 50 * time.Millisecond, AckWait: 10 * time.Second, MaxDeliver: -1,
 		BackoffBase: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, LagInterval: time.Second,
 	}
 }

@@ -123,7 +123,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 
-	d := newDispatcher(c.s.Workers, func(m jetstream.Msg) { c.handle(hctx, m) })
+	d := newDispatcher(c.s.Workers, c.s.AckWait/3, func(m jetstream.Msg) { c.handle(hctx, m) })
 	defer d.close()
 
 	var gate <-chan bool
@@ -164,12 +164,20 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
+// pullExpiry is how long one pull request waits at the server. The client
+// notices a pull request lost with a cluster node only when two idle
+// heartbeats (half the expiry each) are missed: with nats.go's default 30 s
+// the consumers of the fault suite's cluster scenario stood still for up to
+// 30 s after a node was killed; 10 s cuts that to 10 s, for one more pull
+// request every 10 s on an idle consumer.
+const pullExpiry = 10 * time.Second
+
 // pull reads messages and dispatches them to workers until ctx is cancelled
 // (returns nil after draining the client buffer, or at once when hctx is
 // hard-stopped) or the iterator fails (returns the error so Run can recreate
 // it).
 func (c *Consumer) pull(ctx, hctx context.Context, cons jetstream.Consumer, d *dispatcher, gate <-chan bool) error {
-	it, err := cons.Messages(jetstream.PullMaxMessages(c.s.Workers))
+	it, err := cons.Messages(jetstream.PullMaxMessages(c.s.Workers), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return fmt.Errorf("messages: %w", err)
 	}

@@ -236,6 +236,30 @@ func TestConsumerHeartbeatsKeepSlowMessagesFromRedelivery(t *testing.T) {
 	})
 }
 
+// TestConsumerHeartbeatsMessagesWaitingForTheirTurn holds messages about one
+// person behind each other for longer than the ack wait: the ones waiting
+// are not being handled, and without their own heartbeat JetStream would
+// hand them out again (a second replica would act on them beside this one).
+func TestConsumerHeartbeatsMessagesWaitingForTheirTurn(t *testing.T) {
+	bustest.Each(t, func(t *testing.T, tg bustest.Target) {
+		conn := connect(t, tg)
+		s := testSettings()
+		s.AckWait = time.Second
+		rec := newRecorder(func(events.Event, uint64) error {
+			time.Sleep(1200 * time.Millisecond) // the third waits 2.4 s, over two ack waits
+			return nil
+		})
+		runConsumer(t, conn, tg.NS, deleteUserSpec(tg.NS), s, rec.handle)
+		publish(t, conn, tg.NS, deleteUserEvent("turn-1", "00u5"), deleteUserEvent("turn-2", "00u5"), deleteUserEvent("turn-3", "00u5"))
+		waitFor(t, "settled", settled(t, conn, tg.NS, "test-sync"))
+		for _, id := range []string{"turn-1", "turn-2", "turn-3"} {
+			if got := rec.deliveries(id); len(got) != 1 {
+				t.Errorf("%s: deliveries = %v, want exactly one", id, got)
+			}
+		}
+	})
+}
+
 func TestConsumerKeepsPerSubjectOrder(t *testing.T) {
 	bustest.Each(t, func(t *testing.T, tg bustest.Target) {
 		conn := connect(t, tg)

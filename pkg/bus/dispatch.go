@@ -2,6 +2,7 @@ package bus
 
 import (
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -14,21 +15,59 @@ import (
 // any free worker. A message whose subject is busy waits beside its
 // predecessor instead of blocking the others (no head-of-line blocking); how
 // many can wait is bounded by the consumer's MaxAckPending.
+//
+// A waiting message is not being handled, so the handler's heartbeat does
+// not cover it; without one of its own, a message that waits longer than
+// the ack wait (behind a slow predecessor, or for a free worker on a busy
+// machine) is redelivered — to another replica, which would then act on it
+// beside this one. The fault suite saw an Okta membership added twice that
+// way. So every message the dispatcher holds gets an InProgress every
+// heartbeat until a worker takes it.
 type dispatcher struct {
 	work   chan jetstream.Msg
 	handle func(jetstream.Msg)
 	wg     sync.WaitGroup
+	stop   chan struct{}
 
-	mu   sync.Mutex
-	busy map[string][]jetstream.Msg // subject → messages waiting behind the one in flight
+	mu      sync.Mutex
+	busy    map[string][]jetstream.Msg // subject → messages waiting behind the one in flight
+	waiting map[jetstream.Msg]struct{} // held, not yet handled: they need heartbeats
 }
 
-func newDispatcher(workers int, handle func(jetstream.Msg)) *dispatcher {
-	d := &dispatcher{work: make(chan jetstream.Msg), handle: handle, busy: map[string][]jetstream.Msg{}}
+// newDispatcher starts workers; heartbeat is how often held messages are
+// told to JetStream as in progress (a third of the ack wait; 0 = never).
+func newDispatcher(workers int, heartbeat time.Duration, handle func(jetstream.Msg)) *dispatcher {
+	d := &dispatcher{work: make(chan jetstream.Msg), handle: handle, stop: make(chan struct{}),
+		busy: map[string][]jetstream.Msg{}, waiting: map[jetstream.Msg]struct{}{}}
 	for range workers {
 		d.wg.Go(d.worker)
 	}
+	if heartbeat > 0 {
+		go d.heartbeats(heartbeat)
+	}
 	return d
+}
+
+// heartbeats marks every held message in progress, every period.
+func (d *dispatcher) heartbeats(period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			d.mu.Lock()
+			held := make([]jetstream.Msg, 0, len(d.waiting))
+			for m := range d.waiting {
+				held = append(held, m)
+			}
+			d.mu.Unlock()
+			for _, m := range held {
+				_ = m.InProgress()
+			}
+		case <-d.stop:
+			return
+		}
+	}
 }
 
 func subjectKey(m jetstream.Msg) string {
@@ -43,6 +82,7 @@ func subjectKey(m jetstream.Msg) string {
 func (d *dispatcher) dispatch(m jetstream.Msg) {
 	k := subjectKey(m)
 	d.mu.Lock()
+	d.waiting[m] = struct{}{}
 	if waiting, ok := d.busy[k]; ok {
 		d.busy[k] = append(waiting, m)
 		d.mu.Unlock()
@@ -59,6 +99,9 @@ func (d *dispatcher) worker() {
 	for m := range d.work {
 		k := subjectKey(m)
 		for {
+			d.mu.Lock()
+			delete(d.waiting, m)
+			d.mu.Unlock()
 			d.handle(m)
 			d.mu.Lock()
 			waiting := d.busy[k]
@@ -77,4 +120,5 @@ func (d *dispatcher) worker() {
 func (d *dispatcher) close() {
 	close(d.work)
 	d.wg.Wait()
+	close(d.stop)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -89,12 +90,16 @@ type Publisher struct {
 
 	duration *prometheus.HistogramVec
 	results  *prometheus.CounterVec
+	// The series of every successful publish, looked up once (on first
+	// use, so that /metrics shows no series before the first publish).
+	observer          func() prometheus.Observer
+	stored, duplicate func() prometheus.Counter
 }
 
 // NewPublisher returns a publisher that expects every message to land in
 // stream (a full stream name) and gives up after timeout.
 func NewPublisher(conn *Conn, stream string, timeout time.Duration, reg prometheus.Registerer) *Publisher {
-	return &Publisher{
+	p := &Publisher{
 		js: conn.JS, nc: conn.NC, timeout: timeout, stream: stream,
 		duration: metrics.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: metrics.Namespace, Subsystem: "bus", Name: "publish_duration_seconds",
@@ -106,6 +111,10 @@ func NewPublisher(conn *Conn, stream string, timeout time.Duration, reg promethe
 			Help: "Publishes by result: stored, duplicate, or the failure (unavailable, timeout, full, too_large).",
 		}, []string{"stream", "result"})),
 	}
+	p.observer = sync.OnceValue(func() prometheus.Observer { return p.duration.WithLabelValues(stream) })
+	p.stored = sync.OnceValue(func() prometheus.Counter { return p.results.WithLabelValues(stream, "stored") })
+	p.duplicate = sync.OnceValue(func() prometheus.Counter { return p.results.WithLabelValues(stream, "duplicate") })
+	return p
 }
 
 // Ack is what JetStream answered for one stored message.
@@ -172,12 +181,12 @@ func (p *Publisher) PublishAll(ctx context.Context, msgs []*nats.Msg) (acks []Ac
 }
 
 func (p *Publisher) done(start time.Time, acks []Ack) {
-	p.duration.WithLabelValues(p.stream).Observe(time.Since(start).Seconds())
+	p.observer().Observe(time.Since(start).Seconds())
 	for _, a := range acks {
 		if a.Duplicate {
-			p.results.WithLabelValues(p.stream, "duplicate").Inc()
+			p.duplicate().Inc()
 		} else {
-			p.results.WithLabelValues(p.stream, "stored").Inc()
+			p.stored().Inc()
 		}
 	}
 }

@@ -92,6 +92,7 @@ func New(cfg Config, transport http.RoundTripper) (*Client, error) {
 		pooled.MaxIdleConnsPerHost = 128
 		transport = pooled
 	}
+	transport = counting{transport}
 	plain := &http.Client{Transport: transport, Timeout: cfg.Timeout}
 	cc := clientcredentials.Config{
 		ClientID:     cfg.ClientID,

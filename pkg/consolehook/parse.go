@@ -94,11 +94,17 @@ func (p *Parser) Parse(body []byte, meta Meta) (events.Event, error) {
 	if err := p.schemas.Validate(schemaName, doc); err != nil {
 		return events.Event{}, err
 	}
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return events.Event{}, apierror.Wrap(apierror.SchemaViolation, "the body does not match the schema", err)
+	// Every Console schema requires eventTimestamp (a number) and payload (an
+	// object) and allows no other top-level member, so the validated
+	// document holds exactly what decoding the body again into an envelope
+	// gave (the gateway's profile showed that second decoding on every
+	// delivery); the payload is mapped from its canonical encoding, which
+	// decodes to the same fields as its raw bytes.
+	ts, ok := doc["eventTimestamp"].(json.Number)
+	if !ok {
+		return events.Event{}, apierror.New(apierror.SchemaViolation, "/eventTimestamp: a number is required")
 	}
-	tsMillis, err := millis(env.EventTimestamp)
+	tsMillis, err := millis(ts)
 	if err != nil {
 		return events.Event{}, err
 	}
@@ -108,7 +114,7 @@ func (p *Parser) Parse(body []byte, meta Meta) (events.Event, error) {
 	}
 	t, _ := p.cat.ConsoleEvent(name)
 	ev := events.Event{
-		ID:   dedupeID(name, env.EventTimestamp.String(), canonical),
+		ID:   dedupeID(name, ts.String(), canonical),
 		Type: t,
 		Time: time.UnixMilli(tsMillis).UTC(),
 	}
@@ -117,7 +123,7 @@ func (p *Parser) Parse(body []byte, meta Meta) (events.Event, error) {
 		ReceivedAt: timestamppb.New(meta.ReceivedAt),
 	}
 	origin.Raw, origin.RawTruncated = bounded(body, p.rawMax)
-	payload, subject, tenant, err := mapPayload(name, env.Payload, tsMillis, origin)
+	payload, subject, tenant, err := mapPayload(name, canonical, tsMillis, origin)
 	if err != nil {
 		return events.Event{}, err
 	}

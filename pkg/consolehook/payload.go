@@ -1,14 +1,6 @@
 package consolehook
 
-import "encoding/json"
-
 // The Console payloads as the seed documents them; only what idsync maps.
-
-type envelope struct {
-	EventName      string          `json:"eventName"`
-	EventTimestamp json.Number     `json:"eventTimestamp"`
-	Payload        json.RawMessage `json:"payload"`
-}
 
 type resource struct {
 	CompanyID     string `json:"companyId"`

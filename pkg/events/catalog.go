@@ -201,7 +201,8 @@ func (c *Catalog) SyncTypesFor(provider string) []*Type {
 	return out
 }
 
-// OutcomeType returns the outcome type a provider publishes for a sync event.
+// OutcomeType returns the outcome type a provider publishes for a sync
+// event, or for a report it applied (idsync.reconcile.report).
 func (c *Catalog) OutcomeType(provider, syncEvent string) (*Type, bool) {
 	return c.Lookup(outcomeName(provider, syncEvent))
 }
@@ -264,6 +265,11 @@ func build() (*Catalog, error) {
 				}
 				c.oktaSync[n] = t
 			}
+		}
+	}
+	for _, t := range reportTypes() {
+		if err := add(t); err != nil {
+			return nil, err
 		}
 	}
 	okta, err := oktaTypes()

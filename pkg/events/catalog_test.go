@@ -191,15 +191,19 @@ func TestOutcomeTypesOnePerMatrixCell(t *testing.T) {
 			}
 		}
 	}
-	outcomes := 0
+	outcomes, reportOutcomes := 0, 0
 	for _, ty := range cat.Types() {
 		if ty.Kind == events.KindOutcome {
 			outcomes++
+			if slices.Equal(ty.SourceEventTypes, []string{events.ReconcileReport}) {
+				reportOutcomes++
+			}
 		}
 	}
-	// 3 + 1 + 2 + 3 cells in the matrix of design §2.
-	if cells != 9 || outcomes != cells {
-		t.Errorf("%d outcome types for %d matrix cells, want 9 and 9", outcomes, cells)
+	// 3 + 1 + 2 + 3 cells in the matrix of design §2, and one outcome type
+	// per provider for the reconciliation reports it applies.
+	if cells != 9 || outcomes-reportOutcomes != cells || reportOutcomes != len(events.Providers) {
+		t.Errorf("%d outcome types (%d of reports) for %d matrix cells, want 9 and %d", outcomes, reportOutcomes, cells, len(events.Providers))
 	}
 	if _, ok := cat.OutcomeType(events.ProviderGitHub, events.OktaCreateUser); ok {
 		t.Error("an outcome type exists for an empty matrix cell (github × okta.create.user)")
@@ -337,5 +341,42 @@ func TestLookupAction(t *testing.T) {
 			t.Errorf("duplicate action %v", k)
 		}
 		seen[k] = true
+	}
+}
+
+// The reconciliation report is published by every sync consumer, acted on
+// by none (no consumer filters its subject), and each provider's outcomes of
+// applying it have their own type, so that outcome.Publisher takes the
+// report as the outcomes' cause.
+func TestReconcileReportType(t *testing.T) {
+	t.Parallel()
+	cat := events.Default()
+	ty, ok := cat.Lookup(events.ReconcileReport)
+	if !ok {
+		t.Fatal("no idsync.reconcile.report type")
+	}
+	if ty.Kind != events.KindReport || ty.Subject != "events.idsync.reconcile.report" || ty.TypeName != "idsync.ReconcileReportEvent" ||
+		ty.Payload.Descriptor() != (&eventsv1.ReconcileReport{}).ProtoReflect().Descriptor() {
+		t.Errorf("report type: kind %s subject %s type name %s payload %s", ty.Kind, ty.Subject, ty.TypeName, ty.Payload.Descriptor().FullName())
+	}
+	if !slices.Equal(ty.Providers, events.Providers) || !ty.HasTag(events.TagReport) || !ty.HasTag(events.TagPersonalData) {
+		t.Errorf("report type: providers %v tags %v", ty.Providers, ty.Tags)
+	}
+	ns := events.Namespace("idsync")
+	for _, p := range events.Providers {
+		for _, st := range cat.SyncTypesFor(p) {
+			if st == ty {
+				t.Errorf("%s-sync acts on the report", p)
+			}
+		}
+		out, ok := cat.OutcomeType(p, events.ReconcileReport)
+		if !ok {
+			t.Errorf("no outcome type of %s for the report", p)
+			continue
+		}
+		if out.Name != "outcome."+p+".idsync.reconcile.report" || ns.Subject(out) != "idsync.outcomes."+p+".idsync.reconcile.report" ||
+			out.Kind != events.KindOutcome || !slices.Equal(out.Providers, []string{p}) {
+			t.Errorf("report outcome of %s: %s on %s (%s, %v)", p, out.Name, ns.Subject(out), out.Kind, out.Providers)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -63,6 +64,29 @@ func timeWritable(t time.Time) bool {
 	return y >= 0 && y <= 9999
 }
 
+// encodeBufs are scratch buffers for marshalJSON, kept up to encodeBufMax.
+var encodeBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+const encodeBufMax = 256 << 10
+
+// marshalJSON is jsonOut.Marshal into one allocation of the exact size:
+// protojson appends to a buffer that starts empty, so an event of a few KiB
+// (the raw payload is in it, base64) grew through several copies, which the
+// gateway's allocation profile showed; the scratch buffer is reused instead.
+func marshalJSON(m proto.Message) ([]byte, error) {
+	bp := encodeBufs.Get().(*[]byte)
+	buf, err := jsonOut.MarshalAppend((*bp)[:0], m)
+	var data []byte
+	if err == nil {
+		data = append(make([]byte, 0, len(buf)), buf...)
+	}
+	if cap(buf) <= encodeBufMax {
+		*bp = buf[:0]
+		encodeBufs.Put(bp)
+	}
+	return data, err
+}
+
 // Encode builds the NATS message for ev in namespace ns: headers carry the
 // attributes, the data is the payload in the proto3 JSON mapping.
 func Encode(ns Namespace, ev Event) (*nats.Msg, error) {
@@ -76,26 +100,34 @@ func Encode(ns Namespace, ev Event) (*nats.Msg, error) {
 	if !ev.Time.IsZero() && !timeWritable(ev.Time) {
 		return nil, fmt.Errorf("events.Encode %s: time %s is outside the years 0000-9999 (UTC)", ev.Type.Name, ev.Time)
 	}
-	data, err := jsonOut.Marshal(ev.Payload)
+	data, err := marshalJSON(ev.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("events.Encode %s: %w", ev.Type.Name, err)
 	}
-	m := nats.NewMsg(ns.Subject(ev.Type))
-	m.Data = data
-	h := m.Header
-	h.Set(HeaderSpecVersion, SpecVersion)
-	h.Set(HeaderID, ev.ID)
-	h.Set(HeaderSource, ev.Source)
-	h.Set(HeaderType, ev.Type.Name)
+	// The header map is sized for these headers and the few the publisher
+	// adds (the expected stream, the trace context), and the values share
+	// one array (each capped to its own element, so that an Add copies):
+	// header by header, they were a dozen allocations per event.
+	h := make(nats.Header, 12)
+	vals := make([]string, 0, 8)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		n := len(vals)
+		h[k] = vals[n-1 : n : n]
+	}
+	set(HeaderSpecVersion, SpecVersion)
+	set(HeaderID, ev.ID)
+	set(HeaderSource, ev.Source)
+	set(HeaderType, ev.Type.Name)
 	if !ev.Time.IsZero() {
-		h.Set(HeaderTime, ev.Time.UTC().Format(time.RFC3339Nano))
+		set(HeaderTime, ev.Time.UTC().Format(time.RFC3339Nano))
 	}
 	if ev.Subject != "" {
-		h.Set(HeaderSubject, ev.Subject)
+		set(HeaderSubject, ev.Subject)
 	}
-	h.Set(HeaderContentType, ContentTypeJSON)
-	h.Set(HeaderMsgID, ev.ID)
-	return m, nil
+	set(HeaderContentType, ContentTypeJSON)
+	set(HeaderMsgID, ev.ID)
+	return &nats.Msg{Subject: ns.Subject(ev.Type), Header: h, Data: data}, nil
 }
 
 // Decode reads an event published by idsync or by any system that follows the

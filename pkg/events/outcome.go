@@ -61,11 +61,13 @@ var providerTitles = map[string]string{
 }
 
 // outcomeTypes derives one outcome type per matrix cell: provider P acting on
-// sync event E publishes outcome.P.E on outcomes.P.E.
+// sync event E publishes outcome.P.E on outcomes.P.E. A provider applying a
+// report it published (idsync.reconcile.report) publishes outcomes the same
+// way, named after the report.
 func outcomeTypes(types []*Type) []*Type {
 	var out []*Type
 	for _, t := range types {
-		if t.Kind != KindSync {
+		if t.Kind != KindSync && t.Kind != KindReport {
 			continue
 		}
 		for _, p := range t.Providers {
@@ -75,6 +77,13 @@ func outcomeTypes(types []*Type) []*Type {
 					actions = append(actions, a.Name)
 				}
 			}
+			description := "What " + p + "-sync decided for a " + t.Name + " event: one message per action (" +
+				strings.Join(actions, ", ") + ") with result granted, revoked, unchanged, skipped, planned or failed."
+			if t.Kind == KindReport {
+				description = "What " + p + "-sync did applying one of its " + t.Name + " reports (idsync reconcile --apply, " +
+					"or IDSYNC_RECONCILE_APPLY): one message per action (" + strings.Join(actions, ", ") +
+					") with result granted, revoked, unchanged, skipped, planned or failed; event_id is the report's id."
+			}
 			out = append(out, &Type{
 				Name: outcomeName(p, t.Name), Kind: KindOutcome,
 				Subject:          "outcomes." + p + "." + t.Name,
@@ -83,12 +92,11 @@ func outcomeTypes(types []*Type) []*Type {
 				SourceEventTypes: []string{t.Name},
 				DisplayName:      providerTitles[p] + " sync outcome of " + t.DisplayName,
 				TypeName:         p + ".SyncOutcomeEvent",
-				Description: "What " + p + "-sync decided for a " + t.Name + " event: one message per action (" +
-					strings.Join(actions, ", ") + ") with result granted, revoked, unchanged, skipped, planned or failed.",
-				Payload:   payloadOf(&eventsv1.Outcome{}),
-				Tags:      []string{TagOutcome},
-				Since:     "idsync " + Version,
-				Providers: []string{p},
+				Description:      description,
+				Payload:          payloadOf(&eventsv1.Outcome{}),
+				Tags:             []string{TagOutcome},
+				Since:            "idsync " + Version,
+				Providers:        []string{p},
 			})
 		}
 	}

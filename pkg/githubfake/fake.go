@@ -3,17 +3,18 @@
 // member or admin; state active, or pending until the invitation is
 // accepted), teams by slug with numeric ids, team memberships (member or
 // maintainer), and organization invitations by email or login with team
-// ids. It serves what go-github calls for org and team membership and
-// invitations, mounted under a non-empty base path (default /api/v3/, the
-// GitHub Enterprise Server layout) so that a client building absolute
-// paths fails loudly. Listings paginate with per_page and Link headers;
-// requests authenticate with a token ("Bearer" or "token") or an
-// installation token minted by POST /app/installations/{id}/access_tokens
-// with a GitHub App JWT (RS256, checked against the app's public key).
-// Errors have GitHub's {message, documentation_url} shape; faults
-// (latency, failures, the primary rate limit as 403 with
-// x-ratelimit-remaining 0, secondary limits with Retry-After) come on
-// demand.
+// ids. It serves what go-github calls for org and team membership (one
+// person's, and the member listings by role, which like GitHub's show
+// active members only) and invitations, mounted under a non-empty base
+// path (default /api/v3/, the GitHub Enterprise Server layout) so that a
+// client building absolute paths fails loudly. Listings paginate with
+// per_page and Link headers; requests authenticate with a token
+// ("Bearer" or "token") or an installation token minted by POST
+// /app/installations/{id}/access_tokens with a GitHub App JWT (RS256,
+// checked against the app's public key). Errors have GitHub's {message,
+// documentation_url} shape; faults (latency, failures, the primary rate
+// limit as 403 with x-ratelimit-remaining 0, secondary limits with
+// Retry-After) come on demand.
 package githubfake
 
 import (
@@ -135,10 +136,12 @@ func (f *Fake) Handler() http.Handler {
 	api.HandleFunc("GET "+b+"orgs/{org}/memberships/{user}", f.getOrgMembership)
 	api.HandleFunc("PUT "+b+"orgs/{org}/memberships/{user}", f.setOrgMembership)
 	api.HandleFunc("DELETE "+b+"orgs/{org}/memberships/{user}", f.removeOrgMembership)
+	api.HandleFunc("GET "+b+"orgs/{org}/members", f.listOrgMembers)
 	api.HandleFunc("GET "+b+"orgs/{org}/teams/{slug}", f.getTeam)
 	api.HandleFunc("GET "+b+"orgs/{org}/teams/{slug}/memberships/{user}", f.getTeamMembership)
 	api.HandleFunc("PUT "+b+"orgs/{org}/teams/{slug}/memberships/{user}", f.setTeamMembership)
 	api.HandleFunc("DELETE "+b+"orgs/{org}/teams/{slug}/memberships/{user}", f.removeTeamMembership)
+	api.HandleFunc("GET "+b+"orgs/{org}/teams/{slug}/members", f.listTeamMembers)
 	api.HandleFunc("GET "+b+"orgs/{org}/invitations", f.listInvitations)
 	api.HandleFunc("POST "+b+"orgs/{org}/invitations", f.createInvitation)
 	api.HandleFunc("DELETE "+b+"orgs/{org}/invitations/{id}", f.cancelInvitation)

@@ -157,3 +157,37 @@ func (f *Fake) AcceptInvitation(email, login string) int {
 	}
 	return n
 }
+
+// RemoveMember removes login from the organization (with their team
+// memberships and invitations), as an owner would by hand on GitHub. It
+// reports whether login was a member.
+func (f *Fake) RemoveMember(orgName, login string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o := f.orgs[strings.ToLower(orgName)]
+	if o == nil || o.members[strings.ToLower(login)] == nil {
+		return false
+	}
+	o.removeMember(login)
+	return true
+}
+
+// RemoveTeamMember removes login from the team by hand (the organization
+// membership stays; a pending invitation no longer carries the team). It
+// reports whether login was a member of the team.
+func (f *Fake) RemoveTeamMember(orgName, slug, login string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o := f.orgs[strings.ToLower(orgName)]
+	if o == nil || o.teams[slug] == nil || o.teams[slug].members[strings.ToLower(login)] == nil {
+		return false
+	}
+	t := o.teams[slug]
+	delete(t.members, strings.ToLower(login))
+	for _, inv := range o.invitations {
+		if strings.EqualFold(inv.login, login) {
+			inv.teamIDs = slices.DeleteFunc(inv.teamIDs, func(id int64) bool { return id == t.id })
+		}
+	}
+	return true
+}

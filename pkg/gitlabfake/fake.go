@@ -2,7 +2,8 @@
 // the demo mode: users (active, blocked, deactivated; last activity), groups
 // by full path and numeric id with subgroups, and direct group members with
 // access levels. It serves exactly the endpoints idsync's gitlab-sync calls
-// through client-go, with GitLab's page-number pagination (x-page,
+// through client-go (listing users and a group's direct members included,
+// for reconciliation), with GitLab's page-number pagination (x-page,
 // x-per-page, x-total, x-total-pages, x-next-page, Link), PRIVATE-TOKEN
 // authentication, GitLab-style error bodies and status codes (409 for an
 // existing member, 404 for a member that is not direct, 403 when
@@ -55,6 +56,9 @@ type User struct {
 	// State is active (default), blocked, deactivated or ldap_blocked.
 	State    string
 	External bool
+	// Bot marks a bot: a group or project access token's user, or a
+	// service account.
+	Bot bool
 	// LastActivity is the last sign-in or API activity; zero = never.
 	LastActivity time.Time
 	// Created holds the creation options given to POST /users.

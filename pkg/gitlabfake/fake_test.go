@@ -173,3 +173,42 @@ func TestFaultsInGitLabStyle(t *testing.T) {
 		t.Fatalf("%d writes", f.Faults().Writes())
 	}
 }
+
+// TestListings: a group's member listing holds its direct members only,
+// paged like every listing; the user listing can run oldest first and
+// marks bots.
+func TestListings(t *testing.T) {
+	t.Parallel()
+	f, srv := serve(t)
+	var ids []int64
+	for i := range 45 {
+		u := f.AddUser(gitlabfake.User{Email: fmt.Sprintf("u%02d@example.com", i), Bot: i == 44})
+		ids = append(ids, u.ID)
+		f.SetMember("acme/p1", u.ID, gitlabfake.Developer)
+	}
+	f.SetMember("acme", ids[0], gitlabfake.Owner) // inherited in acme/p1, listed there as the direct developer it is
+	inherited := f.AddUser(gitlabfake.User{Email: "owner@example.com"})
+	f.SetMember("acme", inherited.ID, gitlabfake.Owner)
+	tests := []struct {
+		path, first, next string
+		count             int
+	}{
+		{path: "/api/v4/groups/acme%2Fp1/members", first: fmt.Sprintf(`"id":%d,`, ids[0]), next: "2", count: 20},
+		{path: "/api/v4/groups/acme%2Fp1/members?page=3&per_page=20", first: fmt.Sprintf(`"id":%d,`, ids[40]), count: 5},
+		{path: "/api/v4/groups/acme%2Fp1/members?per_page=100", first: fmt.Sprintf(`"access_level":%d`, gitlabfake.Developer), count: 45},
+		{path: "/api/v4/groups/acme/members", first: `"access_level":50`, count: 2},
+		{path: "/api/v4/groups/acme%2Fnone/members", first: `"404 Group Not Found"`},
+		{path: "/api/v4/users?sort=asc&per_page=1", first: `"u00@example.com"`, next: "2", count: 1},
+		{path: "/api/v4/users?per_page=1", first: `"owner@example.com"`, next: "2", count: 1},
+		{path: "/api/v4/users?search=u44@", first: `"bot":true`, count: 1},
+	}
+	for _, tc := range tests {
+		resp, body := call(t, srv, "GET", tc.path, "")
+		if got := strings.Count(body, `"id":`); got != tc.count || !strings.Contains(body, tc.first) || resp.Header.Get("X-Next-Page") != tc.next {
+			t.Errorf("%s: %d items, next page %q, want %d, %q, containing %s: %.200s", tc.path, got, resp.Header.Get("X-Next-Page"), tc.count, tc.next, tc.first, body)
+		}
+		if tc.count > 0 && strings.Contains(tc.path, "members") && strings.Contains(body, fmt.Sprintf(`"id":%d,`, inherited.ID)) && !strings.HasPrefix(tc.path, "/api/v4/groups/acme/") {
+			t.Errorf("%s lists a member inherited from the parent group", tc.path)
+		}
+	}
+}

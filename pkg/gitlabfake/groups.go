@@ -169,6 +169,22 @@ func (f *Fake) owners(g *Group) int {
 	return n
 }
 
+// listMembers is GET /groups/:id/members: the group's DIRECT members
+// (GitLab lists inherited ones only under /members/all), by user id,
+// paginated like every GitLab listing (20 per page by default, at most 100).
+func (f *Fake) listMembers(w http.ResponseWriter, r *http.Request, g *Group) {
+	ids := make([]int64, 0, len(f.members[g.ID]))
+	for uid := range f.members[g.ID] {
+		ids = append(ids, uid)
+	}
+	slices.Sort(ids)
+	out := make([]memberJSON, 0, len(ids))
+	for _, uid := range ids {
+		out = append(out, f.memberJSON(uid, f.members[g.ID][uid]))
+	}
+	writePage(w, r, out)
+}
+
 // effectiveMember is GET /groups/:id/members/all/:user_id: the highest of
 // the direct and inherited memberships.
 func (f *Fake) effectiveMember(w http.ResponseWriter, g *Group, rawUID string) {

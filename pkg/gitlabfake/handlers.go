@@ -50,6 +50,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.withUser(w, seg[1], func(w http.ResponseWriter, u *User) { f.moderate(w, u, seg[2]) })
 	case "GET groups/:id":
 		f.withGroup(w, seg[1], f.getGroup)
+	case "GET groups/:id/members":
+		f.withGroup(w, seg[1], func(w http.ResponseWriter, g *Group) { f.listMembers(w, r, g) })
 	case "POST groups/:id/members":
 		f.withGroup(w, seg[1], func(w http.ResponseWriter, g *Group) { f.addMember(w, r, g) })
 	case "GET groups/:id/members/:id", "PUT groups/:id/members/:id", "DELETE groups/:id/members/:id":

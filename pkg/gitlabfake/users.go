@@ -3,6 +3,7 @@ package gitlabfake
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,13 +22,14 @@ type userJSON struct {
 	PublicEmail    string    `json:"public_email"`
 	LastActivityOn *string   `json:"last_activity_on"`
 	External       bool      `json:"external"`
+	Bot            bool      `json:"bot"`
 	IsAdmin        bool      `json:"is_admin"`
 }
 
 func (u *User) json() userJSON {
 	out := userJSON{
 		ID: u.ID, Username: u.Username, Name: u.Name, State: u.State, CreatedAt: u.CreatedAt,
-		Email: u.Email, External: u.External, WebURL: "https://gitlab.example.com/" + u.Username,
+		Email: u.Email, External: u.External, Bot: u.Bot, WebURL: "https://gitlab.example.com/" + u.Username,
 	}
 	if !u.LastActivity.IsZero() {
 		d := u.LastActivity.UTC().Format(time.DateOnly)
@@ -38,15 +40,18 @@ func (u *User) json() userJSON {
 
 // listUsers is GET /users: username (exact, case-insensitive) and search
 // (a substring of username, name or email, as GitLab's search can return
-// near matches) filters, newest first, paginated.
+// near matches) filters, newest first (GitLab's default order, id
+// descending) or oldest first with sort=asc, paginated.
 func (f *Fake) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	username, search := q.Get("username"), strings.ToLower(q.Get("search"))
 	f.mu.Lock()
 	var out []userJSON
 	users := f.sortedUsers()
-	for i := len(users) - 1; i >= 0; i-- {
-		u := users[i]
+	if q.Get("sort") != "asc" {
+		slices.Reverse(users)
+	}
+	for _, u := range users {
 		switch {
 		case username != "" && !strings.EqualFold(u.Username, username):
 		case search != "" && !strings.Contains(strings.ToLower(u.Username+"\x00"+u.Name+"\x00"+u.Email), search):

@@ -1,8 +1,9 @@
 // Package oktafake is a stateful in-memory Okta Management API for tests and
-// the demo mode: users (by id or login), groups, group memberships, cursor
-// pagination with Link headers as Okta pages (after=…), SSWS token
-// authentication, Okta's error bodies and X-Rate-Limit-* headers, and faults
-// on demand.
+// the demo mode: users (by id or login) and their lifecycle, groups, group
+// memberships, the System Log (GET /api/v1/logs, with the lifecycle events
+// the API's changes log), cursor pagination with Link headers as Okta pages
+// (after=…), SSWS token authentication, Okta's error bodies and
+// X-Rate-Limit-* headers, and faults on demand.
 package oktafake
 
 import (
@@ -61,6 +62,7 @@ type Fake struct {
 	faults  *fakehttp.Faults
 	base    string
 	pageMax int
+	log     systemLog
 }
 
 // New returns an empty org that accepts the API token.
@@ -179,7 +181,13 @@ func (f *Fake) user(idOrLogin string) *User {
 // Handler serves the Management API.
 func (f *Fake) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/users", f.listUsers)
 	mux.HandleFunc("GET /api/v1/users/{id}", f.getUser)
+	mux.HandleFunc("POST /api/v1/users", f.createUser)
+	mux.HandleFunc("POST /api/v1/users/{id}/lifecycle/activate", f.activateUser)
+	mux.HandleFunc("POST /api/v1/users/{id}/lifecycle/deactivate", f.deactivateUser)
+	mux.HandleFunc("DELETE /api/v1/users/{id}", f.deleteUser)
+	mux.HandleFunc("GET /api/v1/logs", f.listLogs)
 	mux.HandleFunc("GET /api/v1/users/{id}/groups", f.userGroups)
 	mux.HandleFunc("GET /api/v1/groups", f.listGroups)
 	mux.HandleFunc("POST /api/v1/groups", f.createGroup)

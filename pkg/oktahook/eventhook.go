@@ -1,7 +1,7 @@
 package oktahook
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,7 +49,8 @@ func NewParser(rawMax int) (*Parser, error) {
 }
 
 // ParseEventHook decodes and validates an event hook body. Errors are
-// *apierror.Error (invalid_json, schema_violation).
+// *apierror.Error (invalid_json, schema_violation). Each event's Raw is the
+// event's bytes within body (not a copy).
 func (p *Parser) ParseEventHook(body []byte) (*Delivery, error) {
 	doc, err := schema.Decode(body)
 	if err != nil {
@@ -58,26 +59,47 @@ func (p *Parser) ParseEventHook(body []byte) (*Delivery, error) {
 	if err := p.schemas.Validate("okta/event-hook", doc); err != nil {
 		return nil, err
 	}
-	var env struct {
-		EventID string `json:"eventId"`
-		Source  string `json:"source"`
-		Data    struct {
-			Events []json.RawMessage `json:"events"`
-		} `json:"data"`
+	d := &Delivery{}
+	mismatch := func(err error) error {
+		return apierror.Wrap(apierror.SchemaViolation, "the body does not match the schema", err)
 	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, apierror.Wrap(apierror.SchemaViolation, "the body does not match the schema", err)
+	if err := str(doc, "eventId", &d.EventID); err != nil {
+		return nil, mismatch(err)
 	}
-	d := &Delivery{EventID: env.EventID, Source: env.Source, Events: make([]LogEvent, len(env.Data.Events))}
-	for i, raw := range env.Data.Events {
+	if err := str(doc, "source", &d.Source); err != nil {
+		return nil, mismatch(err)
+	}
+	data, err := object(doc, "data")
+	if err != nil {
+		return nil, mismatch(err)
+	}
+	var evs []any
+	if data != nil {
+		if evs, _, err = array(data, "events"); err != nil {
+			return nil, mismatch(err)
+		}
+	}
+	if len(evs) == 0 {
+		d.Events = []LogEvent{}
+		return d, nil
+	}
+	raws, err := eventSpans(body)
+	if err == nil && len(raws) != len(evs) {
+		err = errors.New("the events could not be located in the body")
+	}
+	if err != nil {
+		return nil, mismatch(err)
+	}
+	d.Events = make([]LogEvent, len(evs))
+	for i, v := range evs {
 		le := &d.Events[i]
-		if err := json.Unmarshal(raw, le); err != nil {
+		if err := le.fromDoc(v); err != nil {
 			return nil, apierror.Wrap(apierror.SchemaViolation, fmt.Sprintf("/data/events/%d does not match the schema", i), err)
 		}
 		if _, err := time.Parse(time.RFC3339Nano, le.Published); err != nil {
 			return nil, apierror.New(apierror.SchemaViolation, fmt.Sprintf("/data/events/%d/published: not an RFC 3339 time", i))
 		}
-		le.Raw = raw
+		le.Raw = raws[i]
 	}
 	return d, nil
 }

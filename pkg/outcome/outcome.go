@@ -126,10 +126,18 @@ func (p *Publisher) Publish(ctx context.Context, ev events.Event, recs ...Record
 
 // id identifies a decision: the same event, rule, action and target give the
 // same id, so JetStream stores a decision once however often it is reached.
+// A person with no id at the source (a member a reconciliation found at the
+// provider, added by hand) is told apart by their provider id, or the
+// decisions about several such people in one report would collapse into one.
 func (p *Publisher) id(ev events.Event, r Record) string {
 	h := sha256.New()
 	for _, s := range []string{p.consumer, ev.ID, r.RuleID, r.Action, r.Target.Type, r.Target.Name, r.Person.SourceID} {
 		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	if r.Person.SourceID == "" && r.Person.ProviderID != "" {
+		// Only then: every other decision keeps the id it always had.
+		h.Write([]byte(r.Person.ProviderID))
 		h.Write([]byte{0})
 	}
 	return "outcome-" + hex.EncodeToString(h.Sum(nil)[:20])

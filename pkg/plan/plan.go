@@ -5,7 +5,10 @@
 // access re-read from the Console, and compares with the grants idsync
 // manages (the ledger). The result is what to grant (with the highest role
 // any met rule asks for) and what to revoke (managed grants no rule wants
-// any more). Providers apply it; this package calls no provider.
+// any more). Reconciliation evaluates the same rules with the same code for
+// every user of a company (Desired) over every target the rules manage
+// there (ManagedTargets). Providers apply it; this package calls no
+// provider.
 package plan
 
 import (
@@ -14,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/idsync/idsync/pkg/access"
 	"github.com/idsync/idsync/pkg/console"
@@ -61,6 +65,10 @@ type Planner struct {
 	console  AccessReader // nil when the Console API is not configured
 	ledger   *ledger.Ledger
 	provider Provider
+
+	mu sync.Mutex
+	// scopes are the companies' projects as reconciliation last read them.
+	scopes map[string]*companyScope
 }
 
 // New returns a planner. console may be nil: then access cannot be verified,
@@ -115,38 +123,13 @@ func (p *Planner) UserPermission(ctx context.Context, ev *eventsv1.ConsoleUserPe
 		}
 	}
 
-	wanted := map[string]Target{}
-	evaluated := map[string]bool{}
-	for _, r := range p.rules.For(events.ConsoleUpdateUserPermission) {
-		if !companyInScope(r, company) {
-			continue
-		}
-		ctxs, skipped, err := p.contexts(ctx, r, company, ev, bindings, managed)
-		if err != nil {
-			return Plan{}, err
-		}
-		plan.Skipped = append(plan.Skipped, skipped...)
-		for _, c := range ctxs {
-			targets := p.provider.Targets(r, c)
-			if len(targets) == 0 {
-				continue
-			}
-			scope := access.Scope{ProjectID: c.ProjectID, EnvironmentID: c.EnvironmentID}
-			missing := p.table.Missing(bindings, scope, r.Requirements.NecessaryPermissions)
-			for _, t := range targets {
-				evaluated[t.Key] = true
-				if len(missing) > 0 {
-					if _, ok := plan.Unmet[t.Key]; !ok {
-						plan.Unmet[t.Key] = fmt.Sprintf("rule %s: missing %s", r.ID, strings.Join(missing, ", "))
-					}
-					continue
-				}
-				if cur, ok := wanted[t.Key]; !ok || p.provider.Rank(t.Role) > p.provider.Rank(cur.Role) {
-					wanted[t.Key] = t
-				}
-			}
-		}
+	h := hints{project: ev.GetResource().GetProjectId(), env: ev.GetResource().GetEnvironmentId(), managed: managed}
+	d, err := p.evaluate(ctx, company, bindings, h)
+	if err != nil {
+		return Plan{}, err
 	}
+	wanted := d.Wanted
+	plan.Unmet, plan.Skipped = d.Unmet, d.Skipped
 	for _, t := range wanted {
 		plan.Grant = append(plan.Grant, t)
 	}
@@ -162,6 +145,57 @@ func (p *Planner) UserPermission(ctx context.Context, ev *eventsv1.ConsoleUserPe
 	}
 	sort.Slice(plan.Revoke, func(i, j int) bool { return plan.Revoke[i].Target < plan.Revoke[j].Target })
 	return plan, nil
+}
+
+// hints widen the contexts a rule is evaluated in beyond the user's own
+// bindings and the rule's projectIds.
+type hints struct {
+	// project and env are the resource the event names.
+	project, env string
+	// managed are the user's managed grants in the company: a project or
+	// environment a grant remembers is evaluated again, so that a grant no
+	// rule wants any more is revoked.
+	managed []ledger.Grant
+	// scope is every project known in the company, for reconciliation
+	// (nil on the event path).
+	scope *companyScope
+}
+
+// evaluate runs every rule of console.update.user.permission for the
+// company in every context it applies to, against b: what met rules want
+// (the highest role per target), and why the others are unmet.
+func (p *Planner) evaluate(ctx context.Context, company string, b access.Bindings, h hints) (Desire, error) {
+	d := Desire{Wanted: map[string]Target{}, Unmet: map[string]string{}}
+	for _, r := range p.rules.For(events.ConsoleUpdateUserPermission) {
+		if !companyInScope(r, company) {
+			continue
+		}
+		ctxs, skipped, err := p.contexts(ctx, r, company, b, h)
+		if err != nil {
+			return Desire{}, err
+		}
+		d.Skipped = append(d.Skipped, skipped...)
+		for _, c := range ctxs {
+			targets := p.provider.Targets(r, c)
+			if len(targets) == 0 {
+				continue
+			}
+			scope := access.Scope{ProjectID: c.ProjectID, EnvironmentID: c.EnvironmentID}
+			missing := p.table.Missing(b, scope, r.Requirements.NecessaryPermissions)
+			for _, t := range targets {
+				if len(missing) > 0 {
+					if _, ok := d.Unmet[t.Key]; !ok {
+						d.Unmet[t.Key] = fmt.Sprintf("rule %s: missing %s", r.ID, strings.Join(missing, ", "))
+					}
+					continue
+				}
+				if cur, ok := d.Wanted[t.Key]; !ok || p.provider.Rank(t.Role) > p.provider.Rank(cur.Role) {
+					d.Wanted[t.Key] = t
+				}
+			}
+		}
+	}
+	return d, nil
 }
 
 // eventBindings is what the event alone says: the role it names at the
@@ -227,16 +261,17 @@ func level(r *rules.Rule) string {
 }
 
 // contexts lists where a rule is evaluated for this user: the company; or
-// every project the user is bound on, the event names, the rule lists or a
-// managed grant remembers; or every environment of those projects.
-func (p *Planner) contexts(ctx context.Context, r *rules.Rule, company string, ev *eventsv1.ConsoleUserPermissionChanged, b access.Bindings, managed []ledger.Grant) ([]rules.Context, []string, error) {
+// every project the user is bound on, the event names, the rule lists, a
+// managed grant remembers or (reconciling) the company is known to have;
+// or every environment of those projects.
+func (p *Planner) contexts(ctx context.Context, r *rules.Rule, company string, b access.Bindings, h hints) ([]rules.Context, []string, error) {
 	lvl := level(r)
 	if lvl == access.LevelCompany {
 		return []rules.Context{{CompanyID: company}}, nil, nil
 	}
 	projects := map[string]bool{}
-	if pid := ev.GetResource().GetProjectId(); pid != "" {
-		projects[pid] = true
+	if h.project != "" {
+		projects[h.project] = true
 	}
 	for pid := range b.Projects {
 		projects[pid] = true
@@ -244,9 +279,14 @@ func (p *Planner) contexts(ctx context.Context, r *rules.Rule, company string, e
 	for _, pid := range r.Scope.ProjectIDs {
 		projects[pid] = true
 	}
-	for _, g := range managed {
+	for _, g := range h.managed {
 		if g.RuleID == r.ID && g.ProjectID != "" {
 			projects[g.ProjectID] = true
+		}
+	}
+	if h.scope != nil {
+		for _, pid := range h.scope.projects {
+			projects[pid] = true
 		}
 	}
 	var out []rules.Context
@@ -260,31 +300,27 @@ func (p *Planner) contexts(ctx context.Context, r *rules.Rule, company string, e
 			continue
 		}
 		envs := map[string]*bool{}
-		if eid := ev.GetResource().GetEnvironmentId(); eid != "" && ev.GetResource().GetProjectId() == pid {
-			envs[eid] = nil
+		if h.env != "" && h.project == pid {
+			envs[h.env] = nil
 		}
 		for eid := range b.Projects[pid].Environments {
 			envs[eid] = nil
 		}
-		for _, g := range managed {
+		for _, g := range h.managed {
 			if g.RuleID == r.ID && g.ProjectID == pid && g.EnvironmentID != "" {
 				envs[g.EnvironmentID] = nil
 			}
 		}
-		if p.console != nil {
-			proj, err := p.console.Project(ctx, pid)
-			switch {
-			case errclass.Of(err) == errclass.NotFound:
-				// A project the Console no longer has: its environments are
-				// unknown; the ones known from bindings and grants still count.
-				skipped = append(skipped, fmt.Sprintf("rule %s: project %s is not in the Console any more", r.ID, pid))
-			case err != nil:
-				return nil, nil, fmt.Errorf("plan: reading project %s: %w", pid, err)
-			}
-			for _, e := range proj.Environments {
-				prod := e.IsProduction
-				envs[e.EnvID] = &prod
-			}
+		known, note, err := p.environments(ctx, r, pid, h.scope)
+		if err != nil {
+			return nil, nil, err
+		}
+		if note != "" {
+			skipped = append(skipped, note)
+		}
+		for _, e := range known {
+			prod := e.IsProduction
+			envs[e.EnvID] = &prod
 		}
 		for _, eid := range sortedKeys(envs) {
 			c := rules.Context{CompanyID: company, ProjectID: pid, EnvironmentID: eid, IsProduction: envs[eid]}
@@ -301,6 +337,33 @@ func (p *Planner) contexts(ctx context.Context, r *rules.Rule, company string, e
 		}
 	}
 	return out, skipped, nil
+}
+
+// environments reads a project's environments from the Console (nothing
+// without it), or from the company scope when it read them already. note
+// says why a project's environments are unknown.
+func (p *Planner) environments(ctx context.Context, r *rules.Rule, pid string, scope *companyScope) ([]console.Environment, string, error) {
+	if scope != nil {
+		if envs, ok := scope.envs[pid]; ok {
+			if scope.gone[pid] {
+				return nil, fmt.Sprintf("rule %s: project %s is not in the Console any more", r.ID, pid), nil
+			}
+			return envs, "", nil
+		}
+	}
+	if p.console == nil {
+		return nil, "", nil
+	}
+	proj, err := p.console.Project(ctx, pid)
+	switch {
+	case errclass.Of(err) == errclass.NotFound:
+		// A project the Console no longer has: its environments are
+		// unknown; the ones known from bindings and grants still count.
+		return nil, fmt.Sprintf("rule %s: project %s is not in the Console any more", r.ID, pid), nil
+	case err != nil:
+		return nil, "", fmt.Errorf("plan: reading project %s: %w", pid, err)
+	}
+	return proj.Environments, "", nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

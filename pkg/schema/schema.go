@@ -7,12 +7,10 @@ package schema
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
 	"strings"
-	"unicode"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -111,72 +109,6 @@ func firstLeaf(u *jsonschema.OutputUnit) (string, string) {
 		return u.InstanceLocation, u.Error.String()
 	}
 	return best, msg
-}
-
-// Decode parses body as exactly one JSON object, refusing invalid UTF-8,
-// duplicate member names and trailing data, and returns it in the form the
-// validator takes (numbers as json.Number). Failures are invalid_json errors.
-func Decode(body []byte) (map[string]any, error) {
-	if !jsontext.Value(body).IsValid() {
-		return nil, apierror.New(apierror.InvalidJSON, describeInvalid(body))
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, apierror.Wrap(apierror.InvalidJSON, "the body is not valid JSON", err)
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, apierror.New(apierror.InvalidJSON, "the body must be a JSON object")
-	}
-	if path, ok := caseCollision(obj, ""); ok {
-		return nil, apierror.New(apierror.InvalidJSON, "member names that differ only in case at "+path)
-	}
-	return obj, nil
-}
-
-// foldKey maps every rune to the smallest rune of its Unicode case-folding
-// orbit, so that two names encoding/json would match (it folds like
-// strings.EqualFold: ſ is s, the Kelvin sign is k) get the same key.
-func foldKey(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		b.WriteRune(least)
-	}
-	return b.String()
-}
-
-// caseCollision finds an object with two member names equal but for case.
-// encoding/json matches struct fields case-insensitively, so such a body
-// would validate with one value and be read with the other.
-func caseCollision(v any, path string) (string, bool) {
-	switch t := v.(type) {
-	case map[string]any:
-		seen := make(map[string]bool, len(t))
-		for k, child := range t {
-			low := foldKey(k)
-			if seen[low] {
-				return path + "/" + k, true
-			}
-			seen[low] = true
-			if p, ok := caseCollision(child, path+"/"+k); ok {
-				return p, true
-			}
-		}
-	case []any:
-		for i, child := range t {
-			if p, ok := caseCollision(child, fmt.Sprintf("%s/%d", path, i)); ok {
-				return p, true
-			}
-		}
-	}
-	return "", false
 }
 
 // describeInvalid explains why jsontext refused body, without echoing it.

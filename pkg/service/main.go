@@ -18,7 +18,8 @@ type RunFunc func(ctx context.Context, args []string, getenv func(string) string
 
 // Main runs a service as a process: SIGINT and SIGTERM cancel run's context
 // (run drains and returns), -h prints the usage and exits 0, and an error
-// exits 1 with one line naming the program. Tracing is set up around run
+// exits 1 with one line naming the program (or with the error's ExitCode(),
+// when it has one above 1). Tracing is set up around run
 // (Traced, service.name = name) and flushed before the process exits.
 func Main(name string, run RunFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -26,6 +27,13 @@ func Main(name string, run RunFunc) {
 	stop()
 	if err != nil && !errors.Is(err, config.ErrHelp) {
 		fmt.Fprintln(os.Stderr, name+":", err)
-		os.Exit(1)
+		// A command may say more than "failed" (idsync reconcile exits 3
+		// when drift remains); anything else is 1.
+		code := 1
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) && ec.ExitCode() > 1 {
+			code = ec.ExitCode()
+		}
+		os.Exit(code)
 	}
 }

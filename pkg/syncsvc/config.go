@@ -12,6 +12,8 @@ import (
 	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/console"
 	"github.com/idsync/idsync/pkg/guard"
+	"github.com/idsync/idsync/pkg/okta"
+	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/service"
 )
 
@@ -27,7 +29,14 @@ type Settings struct {
 	Consumer bus.Settings
 	Guard    guard.Config
 	Console  console.Config
-	DryRun   bool `env:"IDSYNC_DRY_RUN" default:"false" help:"plan and record actions without calling providers (automatic for a provider without credentials)"`
+	// Okta is okta-sync's provider and, for every other sync consumer, a
+	// source of truth (who is still an active Okta user, for
+	// reconciliation); one set of IDSYNC_OKTA_* variables serves both.
+	Okta   okta.Config
+	DryRun bool `env:"IDSYNC_DRY_RUN" default:"false" help:"plan and record actions without calling providers (automatic for a provider without credentials)"`
+	// Reconcile is the periodic and on-demand reconciliation
+	// (IDSYNC_RECONCILE_*); a reconciler reads it as Deps.Reconcile.
+	Reconcile reconcile.Config
 }
 
 // Validate reports every problem, one error each.
@@ -37,5 +46,5 @@ func (c Config) Validate() error {
 
 // Validate reports every problem, one error each.
 func (s Settings) Validate() error {
-	return errors.Join(s.Consumer.Validate(), s.Guard.Validate(), s.Console.Validate())
+	return errors.Join(s.Consumer.Validate(), s.Guard.Validate(), s.Console.Validate(), s.Okta.Validate(), s.Reconcile.Validate())
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/logging"
@@ -30,7 +31,9 @@ type Spec struct {
 }
 
 // Start prepares a service on an open connection and returns the function
-// that runs its consumer until ctx ends (the all-in-one runs several).
+// that runs its consumer until ctx ends (the all-in-one runs several), and
+// beside it, when Build set Deps.Reconciler, the reconciliation's endpoint
+// and schedule.
 func Start(ctx context.Context, cfg Config, conn *bus.Conn, spec Spec, getenv func(string) string, log *slog.Logger, reg prometheus.Registerer) (func(context.Context) error, *Deps, error) {
 	dryRun := cfg.DryRun || !spec.Configured
 	log = log.With(logging.KeyConsumer, spec.Name)
@@ -55,7 +58,21 @@ func Start(ctx context.Context, cfg Config, conn *bus.Conn, spec Spec, getenv fu
 	if err != nil {
 		return nil, nil, err
 	}
-	return c.Run, d, nil
+	if d.Reconciler == nil {
+		return c.Run, d, nil
+	}
+	runner, err := d.reconcileRunner(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The consumer and the reconciliation run side by side; if one stops
+	// with an error the other is stopped too, and both drain on ctx's end.
+	return func(ctx context.Context) error {
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error { return c.Run(gctx) })
+		g.Go(func() error { return runner.Serve(gctx) })
+		return g.Wait()
+	}, d, nil
 }
 
 // Run is a sync service as its own process: it connects to NATS, serves

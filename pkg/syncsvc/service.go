@@ -15,8 +15,10 @@ import (
 	"github.com/idsync/idsync/pkg/guard"
 	"github.com/idsync/idsync/pkg/ledger"
 	"github.com/idsync/idsync/pkg/metrics"
+	"github.com/idsync/idsync/pkg/okta"
 	"github.com/idsync/idsync/pkg/outcome"
 	"github.com/idsync/idsync/pkg/ratelimit"
+	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/rules"
 	"github.com/idsync/idsync/pkg/tracing"
 )
@@ -32,10 +34,20 @@ type Deps struct {
 	Ledger         *ledger.Ledger
 	// Console reads effective access; nil when the Console API is not configured.
 	Console *console.Client
+	// Okta reads Okta users (who is active, who was deprovisioned) for
+	// reconciliation, and is okta-sync's provider; nil when
+	// IDSYNC_OKTA_ORG_URL and a credential are not set.
+	Okta *okta.Client
 	// DryRun: plan and record, call nothing that writes.
 	DryRun bool
 	Log    *slog.Logger
 	Reg    prometheus.Registerer
+	// Reconciler is the provider's reconciliation: a service's Build sets
+	// it, and Start then runs it beside the consumer (on demand on
+	// <ns>.reconcile.<provider>, and every Reconcile.Interval). Nil: none.
+	Reconciler reconcile.Reconciler
+	// Reconcile is the reconciliation's configuration (IDSYNC_RECONCILE_*).
+	Reconcile reconcile.Config
 
 	cfg Config
 }
@@ -70,7 +82,7 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 		Name: name, Provider: provider, NS: ns, Conn: conn, Rules: rs,
 		Outcomes: outcome.New(conn, ns, name, provider, dryRun, reg),
 		Ledger:   ledger.New(conn.JS, grantsKV),
-		DryRun:   dryRun, Log: log, Reg: reg, cfg: cfg,
+		DryRun:   dryRun, Log: log, Reg: reg, Reconcile: cfg.Reconcile, cfg: cfg,
 	}
 	d.Guard = guard.New(guardKV, name, provider, cfg.Guard, d.Outcomes.Alerter(), log, reg)
 	if cfg.Console.Configured() {
@@ -83,6 +95,16 @@ func Prepare(ctx context.Context, cfg Config, conn *bus.Conn, name, provider str
 			return nil, err
 		}
 		d.Console = c
+	}
+	if cfg.Okta.Configured() {
+		// Paced from Okta's rate-limit headers like okta-sync's writes
+		// (it is the same client there); calls are counted under
+		// provider "okta", each a client span.
+		c, err := okta.New(cfg.Okta, nil, reg)
+		if err != nil {
+			return nil, err
+		}
+		d.Okta = c
 	}
 	return d, nil
 }
@@ -115,4 +137,21 @@ func (d *Deps) Consumer(handlers map[string]bus.Handler) (*bus.Consumer, error) 
 	}
 	c.SetGate(d.Guard)
 	return c, nil
+}
+
+// reconcileRunner builds the Runner of d.Reconciler: the lease and state
+// buckets, and the report publisher.
+func (d *Deps) reconcileRunner(ctx context.Context) (*reconcile.Runner, error) {
+	locks, err := d.KeyValue(ctx, bus.BucketLocks)
+	if err != nil {
+		return nil, err
+	}
+	state, err := d.KeyValue(ctx, bus.BucketReconcile)
+	if err != nil {
+		return nil, err
+	}
+	return reconcile.NewRunner(ctx, reconcile.RunnerConfig{
+		Reconciler: d.Reconciler, Provider: d.Provider, Consumer: d.Name, NS: d.NS, Conn: d.Conn,
+		Locks: locks, State: state, Config: d.Reconcile, DryRun: d.DryRun, Log: d.Log, Reg: d.Reg,
+	})
 }

@@ -28,36 +28,9 @@ func (s *service) oktaCreateUser(ctx context.Context, ev events.Event) error {
 			continue
 		}
 		for _, c := range r.Actions.Console.Companies {
-			rec := outcome.Record{RuleID: r.ID, Action: actionAdd, Person: person, Role: c.Role,
-				Target: outcome.Target{Type: "company", ID: c.ID, Name: c.ID}}
-			switch {
-			case person.Email == "":
-				rec.Result, rec.Reason = outcome.Skipped, "the Okta login is not an email address; the Console adds users by email"
-			case s.dir == nil:
-				rec.Result, rec.Reason = outcome.Planned, "add to the company as "+c.Role+" (current state unknown: the Console API is not configured)"
-			default:
-				u, found, err := s.dir.FindUser(ctx, c.ID, "", person.Email)
-				if err != nil {
-					return s.d.Failed(ctx, ev, rec, err)
-				}
-				rec.Person.ProviderID = u.UserID
-				switch {
-				case found:
-					rec.Result, rec.Reason = outcome.Unchanged, "already a member of the company"
-				case s.d.DryRun:
-					rec.Result, rec.Reason = outcome.Planned, "add to the company as "+c.Role
-				default:
-					err := s.dir.AddUser(ctx, c.ID, person.Email, c.Role)
-					switch {
-					case err == nil:
-						rec.Result, rec.Reason = outcome.Granted, "added to the company as "+c.Role
-					case errclass.Of(err) == errclass.NotFound:
-						rec.Result = outcome.Skipped
-						rec.Reason = "the Console has no user with this email yet (the user must exist in the Console, e.g. after a first sign-in or the IdP user sync)"
-					default:
-						return s.d.Failed(ctx, ev, rec, err)
-					}
-				}
+			rec, err := s.addToCompany(ctx, s.dir, ev, r.ID, c, person)
+			if err != nil {
+				return err
 			}
 			recs = append(recs, rec)
 		}

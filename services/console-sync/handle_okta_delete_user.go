@@ -28,45 +28,9 @@ func (s *service) oktaDeleteUser(ctx context.Context, ev events.Event) error {
 			continue
 		}
 		for _, c := range r.Actions.Console.Companies {
-			rec := outcome.Record{RuleID: r.ID, Action: actionRemove, Person: person,
-				Target: outcome.Target{Type: "company", ID: c.ID, Name: c.ID}}
-			if s.dir == nil {
-				rec.Result, rec.Reason = outcome.Planned, "remove from the company (current state unknown: the Console API is not configured)"
-				if s.d.Guard.Protected(person.Email, person.Login, person.SourceID) {
-					rec.Result, rec.Reason = outcome.Skipped, "protected account (IDSYNC_PROTECTED_ACCOUNTS)"
-				}
-				recs = append(recs, rec)
-				continue
-			}
-			u, found, err := s.dir.FindUser(ctx, c.ID, "", person.Email)
+			rec, err := s.removeFromCompany(ctx, s.dir, ev, r.ID, c.ID, person)
 			if err != nil {
-				return s.d.Failed(ctx, ev, rec, err)
-			}
-			if !found {
-				rec.Result, rec.Reason = outcome.Unchanged, "not a member of the company"
-				recs = append(recs, rec)
-				continue
-			}
-			rec.Person.ProviderID = u.UserID
-			ok, reason, err := s.d.Removal(ctx, person.Email, person.Login, person.SourceID, u.UserID)
-			if err != nil {
-				return s.d.Failed(ctx, ev, rec, err)
-			}
-			switch {
-			case !ok:
-				rec.Result, rec.Reason = outcome.Skipped, reason
-			case s.d.DryRun:
-				rec.Result, rec.Reason = outcome.Planned, "remove from the company and its groups"
-			default:
-				err := s.dir.RemoveUser(ctx, c.ID, u.UserID)
-				switch {
-				case err == nil:
-					rec.Result, rec.Reason = outcome.Revoked, "removed from the company and its groups"
-				case errclass.Of(err) == errclass.NotFound:
-					rec.Result, rec.Reason = outcome.Unchanged, "not a member of the company"
-				default:
-					return s.d.Failed(ctx, ev, rec, err)
-				}
+				return err
 			}
 			recs = append(recs, rec)
 		}

@@ -21,6 +21,11 @@ func Spec(cfg Config, dir Directory) syncsvc.Spec {
 			if s.dir == nil && d.Console != nil {
 				s.dir = d.Console
 			}
+			rec := reconciler{s: s, snap: &snapshot{}}
+			if d.Okta != nil {
+				rec.okta = d.Okta
+			}
+			d.Reconciler = rec
 			return map[string]bus.Handler{
 				events.OktaCreateUser: s.oktaCreateUser,
 				events.OktaDeleteUser: s.oktaDeleteUser,

@@ -36,6 +36,11 @@ type Settings struct {
 	Retention   time.Duration  `env:"IDSYNC_EVENTLOG_RETENTION" default:"8760h" help:"how long records are kept (0 = for ever)"`
 	BatchSize   int            `env:"IDSYNC_EVENTLOG_BATCH_SIZE" default:"500" help:"most messages written to the store in one transaction"`
 	BatchLinger time.Duration  `env:"IDSYNC_EVENTLOG_BATCH_LINGER" default:"100ms" help:"how long a batch waits to fill before it is written"`
+	// AckWait is also how long records held by an event log that died
+	// wait before JetStream hands them to the next one: short enough to
+	// catch up soon after a crash, long enough for a batch write on a
+	// slow database.
+	AckWait time.Duration `env:"IDSYNC_EVENTLOG_ACK_WAIT" default:"1m" help:"how long a batch may take to be stored before JetStream redelivers it (and how long a crashed event log's batch waits)"`
 }
 
 // DefaultSQLiteFile is the event log's file in the data directory.
@@ -68,6 +73,9 @@ func (s Settings) Validate() error {
 	if s.BatchLinger < time.Millisecond || s.BatchLinger > 10*time.Second {
 		errs = append(errs, fmt.Errorf("IDSYNC_EVENTLOG_BATCH_LINGER: %s, want 1ms to 10s", s.BatchLinger))
 	}
+	if s.AckWait < 5*time.Second || s.AckWait > time.Hour {
+		errs = append(errs, fmt.Errorf("IDSYNC_EVENTLOG_ACK_WAIT: %s, want 5s to 1h", s.AckWait))
+	}
 	return errors.Join(errs...)
 }
 
@@ -76,7 +84,7 @@ func (s Settings) Validate() error {
 // while the database is down the event log falls behind, it does not drop.
 func (s Settings) Batch() bus.BatchSettings {
 	return bus.BatchSettings{
-		Size: s.BatchSize, Linger: s.BatchLinger, AckWait: time.Minute, MaxDeliver: -1,
+		Size: s.BatchSize, Linger: s.BatchLinger, AckWait: s.AckWait, MaxDeliver: -1,
 		BackoffBase: time.Second, BackoffMax: time.Minute, LagInterval: 15 * time.Second,
 	}
 }

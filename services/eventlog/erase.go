@@ -31,7 +31,8 @@ type Erasure struct {
 	// Identifiers is how many identifiers of the person were found (the
 	// given one, and the ids, emails and logins of their records).
 	Identifiers int `json:"identifiers"`
-	// Records were pseudonymised in the event log.
+	// Records were pseudonymised in the event log, reports naming the
+	// person included (their payloads dropped).
 	Records int `json:"records"`
 	// BusDeleted messages were erased from the streams; BusGone had already
 	// left them (stream retention).
@@ -42,8 +43,10 @@ type Erasure struct {
 }
 
 // Forget erases a person: it deletes their messages from the streams
-// (overwriting them on disk), pseudonymises their records in the store and
-// records the erasure itself — who asked, when, how much — without the
+// (overwriting them on disk), pseudonymises their records in the store,
+// does both for the reconciliation reports naming them (the report
+// messages go, the records keep all but their payload) and records the
+// erasure itself — who asked, when, how much — without the
 // identifiers it erased. The bus goes first: should it fail, the records
 // still say where the messages are, and running Forget again finishes the
 // job. js may be nil when the bus is not reachable; the erasure then
@@ -62,7 +65,7 @@ func Forget(ctx context.Context, st store.Store, js jetstream.JetStream, req Era
 	}
 	ids := plan.Identifiers
 	e := Erasure{Identifiers: len(ids)}
-	if e.BusDeleted, e.BusGone, err = eraseMessages(ctx, js, plan.about); err != nil {
+	if e.BusDeleted, e.BusGone, err = eraseMessages(ctx, js, plan.erase); err != nil {
 		return e, err
 	}
 	if e.Pseudonym, err = pseudonym(); err != nil {
@@ -94,10 +97,16 @@ type ErasurePlan struct {
 	// acted (an admin's actions on others), whose actor is pseudonymised.
 	About int `json:"about"`
 	Acted int `json:"acted"`
-	// Messages are the bus messages of the records about the person (some
-	// may have left the streams already).
+	// Reports are the reconciliation reports whose items name the person
+	// (store.IsReport, store.Mentions): about no one, they lose their
+	// payload and keep their counts.
+	Reports int `json:"reports"`
+	// Messages are the bus messages of the records about the person and of
+	// the reports naming them (some may have left the streams already).
 	Messages int `json:"messages"`
-	about    []store.Record
+	// erase are the records whose messages are erased: About's and
+	// Reports'.
+	erase []store.Record
 }
 
 // maxIdentifiers bounds the identifiers one person can have (Okta id,
@@ -109,10 +118,11 @@ const maxIdentifiers = 20
 // ids, emails and logins on the records about them (an email finds the Okta
 // record naming the Okta id, which finds the records carrying only the id).
 // Records where the person only acted do not widen the search: they are
-// about someone else.
+// about someone else. Nor do the reports naming them, which name others too.
 func PlanErasure(ctx context.Context, st store.Store, userID string) (ErasurePlan, error) {
 	seen := map[string]bool{}
 	about := map[string]store.Record{}
+	reports := map[string]store.Record{}
 	acted := map[string]bool{}
 	queue := []string{strings.TrimSpace(userID)}
 	var p ErasurePlan
@@ -139,19 +149,23 @@ func PlanErasure(ctx context.Context, st store.Store, userID string) (ErasurePla
 			case isAbout(r, id):
 				about[r.ID] = r
 				queue = append(queue, r.PersonID, r.PersonEmail, r.PersonLogin)
+			case store.IsReport(r) && store.Mentions(r.Payload, id):
+				reports[r.ID] = r
 			default:
 				acted[r.ID] = true
 			}
 		}
 	}
-	for _, r := range about {
-		delete(acted, r.ID)
-		p.about = append(p.about, r)
-		if r.Stream != "" && r.StreamSeq != 0 {
-			p.Messages++
+	for _, recs := range []map[string]store.Record{about, reports} {
+		for _, r := range recs {
+			delete(acted, r.ID)
+			p.erase = append(p.erase, r)
+			if r.Stream != "" && r.StreamSeq != 0 {
+				p.Messages++
+			}
 		}
 	}
-	p.About, p.Acted = len(about), len(acted)
+	p.About, p.Reports, p.Acted = len(about), len(reports), len(acted)
 	return p, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/idsync/idsync/pkg/errclass"
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/outcome"
+	"github.com/idsync/idsync/pkg/reconcile"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 	"github.com/idsync/idsync/services/eventlog/store"
 )
@@ -202,6 +203,15 @@ func (m mapper) fill(r *store.Record, ev events.Event) {
 		}
 		if p.GetTime() != nil {
 			r.Occurred = p.GetTime().AsTime().UTC()
+		}
+	case *eventsv1.ReconcileReport:
+		// About many people (its items name them), so about no one: the
+		// outcomes of applying it are each person's record.
+		r.PersonID = ""
+		r.Actor, r.Provider = p.GetConsumer(), p.GetProvider()
+		r.Reason = truncate(reconcile.FromEvent(p).Summary(), 512)
+		if p.GetFinished() != nil {
+			r.Occurred = p.GetFinished().AsTime().UTC()
 		}
 	case *eventsv1.GuardAlert:
 		r.Kind = store.KindAlert

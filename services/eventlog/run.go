@@ -20,6 +20,7 @@ import (
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/httpserver"
+	"github.com/idsync/idsync/pkg/known"
 	"github.com/idsync/idsync/pkg/logging"
 	"github.com/idsync/idsync/pkg/metrics"
 	"github.com/idsync/idsync/pkg/service"
@@ -86,6 +87,8 @@ type Service struct {
 	API       *API
 	ingest    *Ingest
 	store     store.Store
+	conn      *bus.Conn
+	ns        events.Namespace
 	retention time.Duration
 	log       *slog.Logger
 	reg       prometheus.Registerer
@@ -104,11 +107,12 @@ func Start(s Settings, st store.Store, conn *bus.Conn, ns events.Namespace, log 
 	if err != nil {
 		return nil, err
 	}
-	return &Service{API: NewAPI(st, users, ns, log), ingest: in, store: st, retention: s.Retention, log: log, reg: reg}, nil
+	return &Service{API: NewAPI(st, users, ns, log), ingest: in, store: st, conn: conn, ns: ns, retention: s.Retention, log: log, reg: reg}, nil
 }
 
-// Run ingests and applies the retention until ctx ends; the batches in
-// hand are committed and acknowledged before it returns.
+// Run ingests, applies the retention and answers which event ids it holds
+// (<ns>.eventlog.known, see pkg/known) until ctx ends; the batches in hand
+// are committed and acknowledged before it returns.
 func (s *Service) Run(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -117,5 +121,14 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.retention > 0 {
 		wg.Go(func() { Retain(rctx, s.store, s.retention, retentionInterval, s.log, s.reg) })
 	}
+	sub, err := known.Serve(s.conn.NC, s.ns, s.store.Known, knownTimeout, s.log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sub.Unsubscribe() }()
 	return s.ingest.Run(ctx)
 }
+
+// knownTimeout bounds one eventlog.known lookup (at most known.MaxIDs ids
+// through the unique index on id: milliseconds).
+const knownTimeout = 5 * time.Second

@@ -62,7 +62,7 @@ func New(cfg HookConfig, ns events.Namespace, pub Publisher, log *slog.Logger, r
 // Mount adds the webhook routes to r (the all-in-one mounts the API next to them).
 func (g *Gateway) Mount(r chi.Router) {
 	for _, rt := range g.routes() {
-		r.Method(rt.method, rt.path, g.serve(rt.path, rt.handler))
+		r.Method(rt.method, rt.path, g.serve(rt.method, rt.path, rt.handler))
 	}
 }
 

@@ -45,6 +45,6 @@ func (g *Gateway) consoleEvents(only string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, result{Published: stored, Duplicates: dups})
+		return writeResult(w, result{Published: stored, Duplicates: dups})
 	}
 }

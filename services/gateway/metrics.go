@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idsync/idsync/pkg/metrics"
@@ -16,6 +18,23 @@ type gatewayMetrics struct {
 	verifyQueue    prometheus.Gauge
 	verifyDropped  prometheus.Counter
 	verifyRecorded prometheus.Counter
+
+	// eventSeries caches events' counters by eventSeries: the labels are
+	// few (routes × catalog types × two results), and each published event
+	// would otherwise look its counter up again.
+	eventSeries sync.Map
+}
+
+type eventSeries struct{ route, typ, result string }
+
+// eventCounter is events.WithLabelValues(route, typ, result), looked up once.
+func (m *gatewayMetrics) eventCounter(route, typ, result string) prometheus.Counter {
+	k := eventSeries{route, typ, result}
+	if c, ok := m.eventSeries.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.eventSeries.LoadOrStore(k, m.events.WithLabelValues(route, typ, result))
+	return c.(prometheus.Counter)
 }
 
 func newGatewayMetrics(reg prometheus.Registerer) *gatewayMetrics {

@@ -37,7 +37,7 @@ func (g *Gateway) publishEvents(ctx context.Context, route string, evs []events.
 		} else {
 			stored++
 		}
-		g.m.events.WithLabelValues(route, evs[i].Type.Name, result).Inc()
+		g.m.eventCounter(route, evs[i].Type.Name, result).Inc()
 	}
 	return stored, dups, nil
 }

@@ -9,9 +9,11 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/idsync/idsync/pkg/apierror"
 	"github.com/idsync/idsync/pkg/logging"
@@ -26,19 +28,27 @@ const HeaderRequestID = "X-Request-Id"
 
 // serve turns a handlerFunc into an http.Handler with a request id, panic
 // recovery, the error body, metrics and one log line per request (debug for
-// successes, info for refusals, error for failures of ours).
-func (g *Gateway) serve(route string, h handlerFunc) http.Handler {
+// successes, info for refusals, error for failures of ours). method is the
+// route's method: its successes count on a counter looked up once.
+func (g *Gateway) serve(method, route string, h handlerFunc) http.Handler {
+	spans := newSpanStart(method, route)
+	// The series every accepted delivery updates, looked up on first use
+	// (not at start, so /metrics shows no series before its first request).
+	okRequests := sync.OnceValue(func() prometheus.Counter {
+		return g.m.requests.WithLabelValues(route, method, strconv.Itoa(http.StatusOK))
+	})
+	duration := sync.OnceValue(func() prometheus.Observer { return g.m.duration.WithLabelValues(route) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		// A new trace per delivery (a sender's traceparent is not trusted);
 		// the publish and everything downstream are its children.
-		ctx, span := startSpan(r, route)
+		ctx, span := spans.start(r)
 		defer span.End()
-		r = r.WithContext(ctx)
 		id := requestID(r)
 		w.Header().Set(HeaderRequestID, id)
 		sw := &statusWriter{ResponseWriter: w}
-		log := g.log.With(logging.KeyRequestID, id, "route", route)
+		log := requestLogger(g.log, id, route)
+		r = r.WithContext(logging.WithLogger(ctx, log))
 		err := func() (err error) {
 			defer func() {
 				if p := recover(); p != nil {
@@ -46,7 +56,7 @@ func (g *Gateway) serve(route string, h handlerFunc) http.Handler {
 					err = apierror.New(apierror.Internal, "internal error")
 				}
 			}()
-			return h(sw, r.WithContext(logging.WithLogger(r.Context(), log)))
+			return h(sw, r)
 		}()
 		if err != nil {
 			var ae *apierror.Error
@@ -77,8 +87,12 @@ func (g *Gateway) serve(route string, h handlerFunc) http.Handler {
 			log.Debug("request handled", "status", status, "duration_ms", time.Since(start).Milliseconds())
 		}
 		endSpan(span, status, err)
-		g.m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-		g.m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		if status == http.StatusOK && r.Method == method {
+			okRequests().Inc()
+		} else {
+			g.m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+		}
+		duration().Observe(time.Since(start).Seconds())
 	})
 }
 

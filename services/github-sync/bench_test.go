@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/idsync/idsync/pkg/events"
+	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/syncsvc/synctest"
 )
 
@@ -38,5 +39,40 @@ func BenchmarkThroughput(b *testing.B) {
 			b.ReportMetric(float64(len(e.gh.Faults().Requests()))/float64(n), "calls/event")
 			b.ReportMetric(float64(e.gh.Faults().PeakConcurrency()), "peak-concurrency")
 		})
+	}
+}
+
+// BenchmarkReconcile measures a reconciliation of 10,000 Console users
+// against the GitHub fake: a report with nothing to do, then, after 1 %
+// drift made by hand (50 people taken out of the team, 50 strangers added
+// to it), a run that finds and repairs it. Run it once:
+//
+//	go test -run '^$' -bench Reconcile -benchtime 1x .
+func BenchmarkReconcile(b *testing.B) {
+	const n, drift = 10000, 50
+	e := start(b, setup{opts: synctest.Options{Rules: recRules}})
+	for i := range n {
+		p := person{fmt.Sprintf("u%d", i), fmt.Sprintf("p%d@example.com", i), fmt.Sprintf("p%d", i), "developer"}
+		e.join(b, p)
+		e.gh.SetTeamMember("acme", "p1", p.login, "member")
+	}
+	for b.Loop() {
+		clean := e.reconcile(b, reconcile.Request{})
+		if len(clean.Items) != 0 {
+			b.Fatalf("in sync, the report finds %d items", len(clean.Items))
+		}
+		for i := range drift {
+			e.gh.RemoveTeamMember("acme", "p1", fmt.Sprintf("p%d", i*n/drift))
+			e.gh.SetTeamMember("acme", "p1", fmt.Sprintf("stranger%d", i), "member")
+		}
+		repaired := e.reconcile(b, reconcile.Request{Apply: true, RemoveUnmanaged: true})
+		if repaired.Counts.Applied+repaired.Counts.Unchanged != 3*drift || repaired.Error != "" {
+			b.Fatalf("repair: %s", repaired.Summary())
+		}
+		b.ReportMetric(clean.Finished.Sub(clean.Started).Seconds(), "s/report")
+		b.ReportMetric(repaired.Finished.Sub(repaired.Started).Seconds(), "s/repair")
+		b.ReportMetric(float64(clean.Stats.Calls[events.ProviderGitHub])/n, "github-calls/person")
+		b.ReportMetric(float64(clean.Stats.Calls[events.ProviderGitHub]), "github-calls/report")
+		b.ReportMetric(float64(repaired.Stats.Calls[events.ProviderConsole]), "console-calls/report")
 	}
 }

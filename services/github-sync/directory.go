@@ -24,6 +24,10 @@ type GitHub interface {
 	Invitations(ctx context.Context, org, email string) ([]ghapi.Invitation, error)
 	Invite(ctx context.Context, org, email, role string, teamIDs []int64) (ghapi.Invitation, error)
 	CancelInvitation(ctx context.Context, org string, id int64) error
+	// The listings reconciliation compares with; each reads every page.
+	OrgMembers(ctx context.Context, org, role string) ([]string, error)
+	TeamMembers(ctx context.Context, org, slug, role string) ([]string, error)
+	OrgInvitations(ctx context.Context, org string) ([]ghapi.Invitation, error)
 }
 
 // service holds github-sync's handlers and what they share.

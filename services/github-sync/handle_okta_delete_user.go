@@ -138,23 +138,35 @@ func (s *service) offboard(ctx context.Context, ev events.Event, ruleID, org str
 	for _, inv := range invs {
 		c := outcome.Record{RuleID: ruleID, Action: actionCancel, Person: person, Role: inv.Role,
 			Target: outcome.Target{Type: KindOrg, ID: strconv.FormatInt(inv.ID, 10), Name: org}}
-		switch {
-		case !ok:
-			c.Result, c.Reason = outcome.Skipped, why
-		case s.d.DryRun:
-			c.Result, c.Reason = outcome.Planned, "cancel the pending invitation"
-		default:
-			if err := s.gh.CancelInvitation(ctx, org, inv.ID); err != nil && errclass.Of(err) != errclass.NotFound {
-				return out, s.d.Failed(ctx, ev, c, err)
-			}
-			c.Result, c.Reason = outcome.Revoked, "pending invitation cancelled"
-			if err := s.forget(ctx, org, emailKey(person.Email)); err != nil {
-				return out, err
-			}
+		c, err := s.cancelInvitation(ctx, ev, c, org, inv.ID, emailKey(person.Email), ok, why)
+		if err != nil {
+			return out, err
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// cancelInvitation cancels one pending invitation of org once the guards
+// have answered (ok, why from Deps.Removal), and forgets the grants user
+// (the invitation's user key) held in org. Offboarding and reconciliation
+// share it. An invitation already gone counts as cancelled.
+func (s *service) cancelInvitation(ctx context.Context, ev events.Event, c outcome.Record, org string, id int64, user string, ok bool, why string) (outcome.Record, error) {
+	switch {
+	case !ok:
+		c.Result, c.Reason = outcome.Skipped, why
+	case s.d.DryRun:
+		c.Result, c.Reason = outcome.Planned, "cancel the pending invitation"
+	default:
+		if err := s.gh.CancelInvitation(ctx, org, id); err != nil && errclass.Of(err) != errclass.NotFound {
+			return c, s.d.Failed(ctx, ev, c, err)
+		}
+		c.Result, c.Reason = outcome.Revoked, "pending invitation cancelled"
+		if err := s.forget(ctx, org, user); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
 }
 
 // forget drops the ledger's grants of user in org: they are gone with the

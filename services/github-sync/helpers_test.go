@@ -13,9 +13,12 @@ import (
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/githubfake"
 	"github.com/idsync/idsync/pkg/identity"
+	"github.com/idsync/idsync/pkg/okta"
+	"github.com/idsync/idsync/pkg/oktafake"
 	"github.com/idsync/idsync/pkg/syncsvc/synctest"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 	githubsync "github.com/idsync/idsync/services/github-sync"
+	ghapi "github.com/idsync/idsync/services/github-sync/internal/github"
 )
 
 // rules: developers join the org and their project's team, project admins
@@ -61,6 +64,7 @@ const (
 type env struct {
 	gh      *githubfake.Fake
 	console *consolefake.Fake
+	okta    *oktafake.Fake // nil unless setup.okta
 	h       *synctest.Harness
 	ids     *identity.Map
 }
@@ -71,6 +75,10 @@ type setup struct {
 	noGitHub, noConsole bool
 	identityFile        string
 	latency             time.Duration
+	// okta gives the service Okta as a source (an Okta fake).
+	okta bool
+	// pageSize > 0 makes GitHub listings ask for pages that small.
+	pageSize int
 }
 
 // start runs github-sync against a GitHub fake (org acme, teams p1 and p2,
@@ -102,17 +110,34 @@ func start(t testing.TB, s setup) env {
 	if !s.noConsole {
 		o.Console = console.Config{URL: csrv.URL, ClientID: "idsync", ClientSecret: config.Secret("console-sa-secret-123"), Timeout: 5 * time.Second}
 	}
+	var of *oktafake.Fake
+	if s.okta {
+		of = oktafake.New("okta-token")
+		osrv := httptest.NewServer(of.Handler())
+		t.Cleanup(osrv.Close)
+		of.SetBaseURL(osrv.URL)
+		o.Okta = okta.Config{OrgURL: osrv.URL, APIToken: config.Secret("okta-token"), Timeout: 5 * time.Second}
+	}
 	var cfg githubsync.Config
 	cfg.GitHub = githubsync.GitHubConfig{APIURL: gsrv.URL + g.BasePath(), Timeout: 5 * time.Second, IdentityFile: s.identityFile}
 	if !s.noGitHub {
 		cfg.GitHub.Token = config.Secret(ghToken)
 	}
-	h := synctest.Start(t, githubsync.Spec(cfg, nil), o)
+	var gh githubsync.GitHub
+	if s.pageSize > 0 {
+		c, err := ghapi.New(ghapi.Options{APIURL: cfg.GitHub.APIURL, Token: ghToken, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetPageSize(s.pageSize)
+		gh = c
+	}
+	h := synctest.Start(t, githubsync.Spec(cfg, gh), o)
 	kv, err := bus.KeyValue(context.Background(), h.Conn.JS, h.NS, bus.BucketIdentities, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env{gh: g, console: c, h: h, ids: identity.Open(kv)}
+	return env{gh: g, console: c, okta: of, h: h, ids: identity.Open(kv)}
 }
 
 // mapLogin puts email → login in the identity map.

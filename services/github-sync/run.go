@@ -37,6 +37,7 @@ func Spec(cfg Config, gh GitHub) syncsvc.Spec {
 				}
 				s.gh = c
 			}
+			d.Reconciler = newReconciler(s)
 			return map[string]bus.Handler{
 				events.ConsoleUpdateUserPermission: s.consoleUpdateUserPermission,
 				events.OktaDeleteUser:              s.oktaDeleteUser,

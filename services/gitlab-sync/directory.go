@@ -23,6 +23,10 @@ type Directory interface {
 	AddMember(ctx context.Context, path string, userID int64, level int) error
 	EditMember(ctx context.Context, path string, userID int64, level int) error
 	RemoveMember(ctx context.Context, path string, userID int64) error
+
+	// Whole listings, every page, for reconciliation.
+	Users(ctx context.Context) ([]gitlab.User, error)
+	Members(ctx context.Context, path string) (members []gitlab.Member, found bool, err error)
 }
 
 // service holds gitlab-sync's handlers and what they share.

@@ -18,8 +18,13 @@ func (s *service) consoleUpdateUserPermission(ctx context.Context, ev events.Eve
 	if s.d.Console != nil {
 		access = s.d.Console
 	}
-	a := &plan.Applier{D: s.d, Provider: provider, M: memberships{dir: s.dir}}
-	return a.HandleUserPermission(ctx, ev, plan.New(s.d.Rules, access, s.d.Ledger, provider), s.resolve)
+	return s.applier().HandleUserPermission(ctx, ev, plan.New(s.d.Rules, access, s.d.Ledger, provider), s.resolve)
+}
+
+// applier applies plans to GitLab group memberships: the event path and
+// reconciliation grant and revoke through it.
+func (s *service) applier() *plan.Applier {
+	return &plan.Applier{D: s.d, Provider: provider, M: memberships{dir: s.dir}}
 }
 
 // resolve finds the GitLab user with the Console user's email. Without

@@ -40,12 +40,8 @@ func (s *service) oktaDeleteUser(ctx context.Context, ev events.Event) error {
 		if r.Actions.GitLab == nil {
 			continue
 		}
-		mode := r.Actions.GitLab.Offboard
-		if mode == "" {
-			mode = offboardBlock
-		}
 		var err error
-		if recs, err = s.offboard(ctx, ev, r.ID, mode, person, recs); err != nil {
+		if recs, err = s.offboard(ctx, ev, r.ID, offboardMode(r), person, recs); err != nil {
 			return err
 		}
 	}

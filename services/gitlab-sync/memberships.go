@@ -16,6 +16,7 @@ import (
 // Outcome actions (pkg/events Actions vocabulary).
 const (
 	actionMemberAdd    = "group_member.add"
+	actionMemberUpdate = "group_member.update"
 	actionMemberRemove = "group_member.remove"
 	kindGroup          = "group"
 )
@@ -121,7 +122,7 @@ func (memberships) Action(_ string, grant bool) string {
 }
 
 // UpdateAction implements plan.Updater: a role raised or lowered in place.
-func (memberships) UpdateAction(string) string { return "group_member.update" }
+func (memberships) UpdateAction(string) string { return actionMemberUpdate }
 
 func groupPath(key string) string { return strings.TrimPrefix(key, kindGroup+":") }
 

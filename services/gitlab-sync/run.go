@@ -29,6 +29,9 @@ func Spec(cfg Config, dir Directory) syncsvc.Spec {
 				}
 				s.dir = c
 			}
+			// Reconciliation (scheduled and idsync reconcile) compares and
+			// converges through the same code as the handlers below.
+			d.Reconciler = reconciler{s: s}
 			return map[string]bus.Handler{
 				events.ConsoleUpdateUserPermission: s.consoleUpdateUserPermission,
 				events.OktaCreateUser:              s.oktaCreateUser,

@@ -27,6 +27,7 @@ type banner struct {
 	consumers []consumerMode
 	demo      map[string]string
 	eventlog  string
+	backfill  string
 }
 
 func (b banner) print(w io.Writer) {
@@ -46,6 +47,9 @@ func (b banner) print(w io.Writer) {
 		p("    events API users   from IDSYNC_API_USERS")
 	}
 	p("  event log     %s", b.eventlog)
+	if b.backfill != "" {
+		p("  okta backfill %s", b.backfill)
+	}
 	ns := events.Namespace(b.stream)
 	switch {
 	case b.external:

@@ -117,7 +117,7 @@ func runForget(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if !*yes {
 		fmt.Fprintf(stdout, "would forget %d identifiers: %s\n", len(plan.Identifiers), strings.Join(plan.Identifiers, ", "))
-		fmt.Fprintf(stdout, "  %d records about them and %d of their actions pseudonymised, %d bus messages erased\n", plan.About, plan.Acted, plan.Messages)
+		fmt.Fprintf(stdout, "  %d records about them and %d of their actions pseudonymised, %d reconciliation reports naming them emptied, %d bus messages erased\n", plan.About, plan.Acted, plan.Reports, plan.Messages)
 		fmt.Fprintln(stdout, "check every identifier is this person's, then run again with --yes")
 		return nil
 	}

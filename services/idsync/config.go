@@ -9,26 +9,29 @@ import (
 	"net"
 	"strings"
 
+	"github.com/idsync/idsync/pkg/oktalog"
 	"github.com/idsync/idsync/pkg/syncsvc"
 	"github.com/idsync/idsync/services/eventlog"
 	"github.com/idsync/idsync/services/gateway"
 	githubsync "github.com/idsync/idsync/services/github-sync"
 	gitlabsync "github.com/idsync/idsync/services/gitlab-sync"
-	oktasync "github.com/idsync/idsync/services/okta-sync"
 )
 
 // Config is the all-in-one's configuration: the gateway's, plus where the
 // embedded NATS keeps its data and listens.
 type Config struct {
 	Gateway gateway.Config
-	// Sync is what the four sync consumers share; Okta, GitLab and GitHub
-	// their credentials (the Console's are in Sync: every consumer reads it).
+	// Sync is what the four sync consumers share (the Console's and Okta's
+	// credentials included: every consumer reads both as sources of
+	// truth); GitLab and GitHub their own credentials.
 	Sync   syncsvc.Settings
-	Okta   oktasync.OktaConfig
 	GitLab gitlabsync.GitLabConfig
 	GitHub githubsync.GitHubConfig
 	// EventLog is the event log's store, API users and retention.
 	EventLog eventlog.Settings
+	// Backfill reads the Okta System Log for what the hooks missed; it
+	// runs when Sync.Okta is configured (its routing is the gateway's).
+	Backfill oktalog.Config
 	DataDir  string `env:"IDSYNC_DATA_DIR" default:"./data" help:"embedded JetStream store, SQLite event log and generated secrets"`
 	// NATSListen is where the embedded server also accepts other systems
 	// (the nats CLI, internal publishers and subscribers).
@@ -44,7 +47,7 @@ const DefaultNATSListen = "127.0.0.1:4222"
 // Validate reports every problem, one error each. Secrets are optional: the
 // all-in-one generates them.
 func (c Config) Validate() error {
-	errs := []error{c.Gateway.Validate(false), c.Sync.Validate(), c.Okta.Validate(), c.GitHub.Validate(), c.GitLab.Validate(), c.EventLog.Validate()}
+	errs := []error{c.Gateway.Validate(false), c.Sync.Validate(), c.GitHub.Validate(), c.GitLab.Validate(), c.EventLog.Validate(), c.Backfill.Validate()}
 	if strings.TrimSpace(c.DataDir) == "" {
 		errs = append(errs, errors.New("IDSYNC_DATA_DIR: required"))
 	}

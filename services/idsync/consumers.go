@@ -27,7 +27,7 @@ func specs(cfg Config) []syncsvc.Spec {
 	sc := syncsvc.Config{Base: cfg.Gateway.Base, Settings: cfg.Sync}
 	return []syncsvc.Spec{
 		consolesync.Spec(consolesync.Config{Sync: sc}, nil),
-		oktasync.Spec(oktasync.Config{Sync: sc, Okta: cfg.Okta}, nil),
+		oktasync.Spec(oktasync.Config{Sync: sc}, nil),
 		githubsync.Spec(githubsync.Config{Sync: sc, GitHub: cfg.GitHub}, nil),
 		gitlabsync.Spec(gitlabsync.Config{Sync: sc, GitLab: cfg.GitLab}, nil),
 	}

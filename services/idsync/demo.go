@@ -116,7 +116,9 @@ func startDemo(cfg *Config, dataDir string, getenv func(string) string) (*demo, 
 		cfg.Gateway.Hook.AllowedDomains = []string{"example.com"}
 	}
 	cfg.Sync.Console.URL, cfg.Sync.Console.ClientID, cfg.Sync.Console.ClientSecret = consoleURL, demoConsoleClient, config.Secret(demoConsoleSecret)
-	cfg.Okta.OrgURL, cfg.Okta.APIToken = oktaURL, config.Secret(demoOktaToken)
+	// Every sync consumer reads the Okta fake: okta-sync writes to it, the
+	// others read who is still an Okta user when they reconcile.
+	cfg.Sync.Okta.OrgURL, cfg.Sync.Okta.APIToken = oktaURL, config.Secret(demoOktaToken)
 	cfg.GitLab.URL, cfg.GitLab.Token = gitlabURL, config.Secret(demoGitLabToken)
 	cfg.GitHub.APIURL, cfg.GitHub.Token, cfg.GitHub.IdentityFile = githubURL+gh.BasePath(), config.Secret(demoGitHubToken), identities
 	d.urls["github"] = githubURL + gh.BasePath()

@@ -24,7 +24,7 @@ import (
 // as it includes the gateway's own handling. Deliveries are sent open-loop
 // at a fixed rate.
 func BenchmarkEndToEnd(b *testing.B) {
-	for _, rate := range []int{50, 200} {
+	for _, rate := range []int{50, 200, 1000} {
 		b.Run(fmt.Sprintf("rate=%d/s", rate), func(b *testing.B) {
 			p := start(&testing.T{}, map[string]string{
 				"IDSYNC_DATA_DIR": b.TempDir(), "IDSYNC_HTTP_ADDR": "127.0.0.1:0", "IDSYNC_NATS_LISTEN": "127.0.0.1:0",

@@ -10,6 +10,7 @@ require (
 	github.com/idsync/idsync/services/gateway v0.0.0
 	github.com/idsync/idsync/services/github-sync v0.0.0-00010101000000-000000000000
 	github.com/idsync/idsync/services/gitlab-sync v0.0.0-00010101000000-000000000000
+	github.com/idsync/idsync/services/okta-backfill v0.0.0-00010101000000-000000000000
 	github.com/idsync/idsync/services/okta-sync v0.0.0-00010101000000-000000000000
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
@@ -107,5 +108,6 @@ replace (
 	github.com/idsync/idsync/services/gateway => ../gateway
 	github.com/idsync/idsync/services/github-sync => ../github-sync
 	github.com/idsync/idsync/services/gitlab-sync => ../gitlab-sync
+	github.com/idsync/idsync/services/okta-backfill => ../okta-backfill
 	github.com/idsync/idsync/services/okta-sync => ../okta-sync
 )

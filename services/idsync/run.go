@@ -33,6 +33,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runConsumers(ctx, rest, getenv, stdout, stderr)
 	case "send":
 		return runSend(ctx, rest, getenv, stdout, stderr)
+	case "reconcile":
+		return runReconcile(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "idsync", version())
 		return err
@@ -64,6 +66,9 @@ usage:
                          resume a consumer its removal guard paused
   idsync identities list|set|delete|load
                          the email → GitHub login map github-sync resolves through
+  idsync reconcile [--provider okta,gitlab,github,console] [--apply] [--remove-unmanaged] [--timeout 30m]
+                         compare each provider with the rules and the sources of truth, print the
+                         differences and, with --apply, converge them; exit 0 no drift, 3 drift left, 1 error
   idsync events --user EMAIL [--actor A] [--type T] [--from T] [--to T] [--outcome O]
                          what happened to a person, who did it, what idsync did (the event log)
   idsync events forget --user EMAIL --by OPERATOR [--reason TICKET] [--yes]

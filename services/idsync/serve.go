@@ -138,6 +138,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	runs = append(runs, logSvc.Run)
+	backfill, backfillConn, err := startBackfill(ctx, cfg, log, reg, natsOpts)
+	if backfillConn != nil {
+		consumerConns = append(consumerConns, backfillConn)
+	}
+	if err != nil {
+		closeConns()
+		gateway.Stop(gw, conn, time.Second)
+		_ = ln.Close()
+		return err
+	}
+	b.backfill = "off: no Okta API credentials (events the hooks miss are not recovered)"
+	if backfill != nil {
+		runs = append(runs, backfill)
+		b.backfill = fmt.Sprintf("reads %s's System Log every %s for events the hooks missed", cfg.Sync.Okta.OrgURL, cfg.Backfill.Interval)
+	}
 
 	router := gateway.NewRouter(log)
 	gw.Mount(router)

@@ -4,11 +4,9 @@
 package oktasync
 
 import (
-	"errors"
-
 	"github.com/idsync/idsync/pkg/events"
+	"github.com/idsync/idsync/pkg/okta"
 	"github.com/idsync/idsync/pkg/syncsvc"
-	"github.com/idsync/idsync/services/okta-sync/internal/okta"
 )
 
 // Name is the service's and its durable consumer's name.
@@ -17,15 +15,16 @@ const Name = "okta-sync"
 // Provider is the provider okta-sync acts on.
 const Provider = events.ProviderOkta
 
-// Config is okta-sync's configuration.
+// Config is okta-sync's configuration. The Okta credentials it writes with
+// are the shared sync settings' (Sync.Okta, IDSYNC_OKTA_*): every sync
+// consumer reads Okta users as a source of truth, and one process (the
+// all-in-one) cannot register the same variables twice.
 type Config struct {
 	Sync syncsvc.Config
-	Okta okta.Config
 }
 
 // Validate reports every problem, one error each.
-func (c Config) Validate() error { return errors.Join(c.Sync.Validate(), c.Okta.Validate()) }
+func (c Config) Validate() error { return c.Sync.Validate() }
 
-// OktaConfig is the Okta part of the configuration, for processes that run
-// okta-sync next to other services (the all-in-one).
+// OktaConfig is the Okta part of the configuration.
 type OktaConfig = okta.Config

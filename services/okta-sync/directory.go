@@ -10,7 +10,7 @@ import (
 	"github.com/idsync/idsync/pkg/syncsvc"
 )
 
-// Directory is what okta-sync needs from Okta (internal/okta implements it
+// Directory is what okta-sync needs from Okta (pkg/okta implements it
 // over the Okta SDK).
 type Directory interface {
 	UserID(ctx context.Context, login string) (string, bool, error)

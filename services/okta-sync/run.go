@@ -10,22 +10,17 @@ import (
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/plan"
 	"github.com/idsync/idsync/pkg/syncsvc"
-	"github.com/idsync/idsync/services/okta-sync/internal/okta"
 )
 
 // Spec describes okta-sync for the shared runtime (and the all-in-one).
 // dir overrides the Okta adapter (nil: built from the configuration).
 func Spec(cfg Config, dir Directory) syncsvc.Spec {
 	return syncsvc.Spec{
-		Name: Name, Provider: Provider, Configured: cfg.Okta.Configured() || dir != nil,
+		Name: Name, Provider: Provider, Configured: cfg.Sync.Okta.Configured() || dir != nil,
 		Build: func(d *syncsvc.Deps) (map[string]bus.Handler, error) {
 			s := &service{d: d, dir: dir}
-			if s.dir == nil && cfg.Okta.Configured() {
-				c, err := okta.New(cfg.Okta, nil, d.Reg)
-				if err != nil {
-					return nil, err
-				}
-				s.dir = c
+			if s.dir == nil && d.Okta != nil {
+				s.dir = d.Okta
 			}
 			var reader plan.AccessReader
 			if d.Console != nil {
@@ -33,6 +28,7 @@ func Spec(cfg Config, dir Directory) syncsvc.Spec {
 			}
 			s.planner = plan.New(d.Rules, reader, d.Ledger, provider)
 			s.applier = &plan.Applier{D: d, Provider: provider, M: memberships{dir: s.dir}}
+			d.Reconciler = reconciler{s: s}
 			return map[string]bus.Handler{
 				events.ConsoleUpdateUserPermission: s.consoleUpdateUserPermission,
 				events.ConsoleCreateProject:        s.consoleCreateProject,

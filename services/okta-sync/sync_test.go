@@ -15,11 +15,13 @@ import (
 	"github.com/idsync/idsync/pkg/dlq"
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/guard"
+	"github.com/idsync/idsync/pkg/okta"
 	"github.com/idsync/idsync/pkg/oktafake"
+	"github.com/idsync/idsync/pkg/reconcile"
+	"github.com/idsync/idsync/pkg/syncsvc"
 	"github.com/idsync/idsync/pkg/syncsvc/synctest"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 	oktasync "github.com/idsync/idsync/services/okta-sync"
-	"github.com/idsync/idsync/services/okta-sync/internal/okta"
 )
 
 const rules = `version: 1
@@ -79,8 +81,11 @@ func start(t testing.TB, o opts) env {
 		of.AddGroup(g)
 	}
 	e := env{okta: of, console: cf, ann: of.AddUser("ann@example.com", "Ann", "Lee")}
-	cfg := oktasync.Config{Okta: okta.Config{OrgURL: osrv.URL, APIToken: config.Secret("okta-token"), Timeout: 5 * time.Second}}
-	so := synctest.Options{Rules: rules, DryRun: o.dryRun}
+	oc := okta.Config{OrgURL: osrv.URL, APIToken: config.Secret("okta-token"), Timeout: 5 * time.Second}
+	cfg := oktasync.Config{Sync: syncsvc.Config{Settings: syncsvc.Settings{Okta: oc}}}
+	// Reconciliation covers company acme (the rules name no company), on
+	// demand only.
+	so := synctest.Options{Rules: rules, DryRun: o.dryRun, Okta: oc, Reconcile: reconcile.Config{Companies: []string{"acme"}}}
 	if o.bench {
 		so.Settings = synctest.BenchSettings(t).Settings
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/idsync/idsync/services/gateway"
 	githubsync "github.com/idsync/idsync/services/github-sync"
 	gitlabsync "github.com/idsync/idsync/services/gitlab-sync"
+	oktabackfill "github.com/idsync/idsync/services/okta-backfill"
 	oktasync "github.com/idsync/idsync/services/okta-sync"
 )
 
@@ -47,6 +48,7 @@ var Services = []Service{
 	{Name: "github-sync", Config: &githubsync.Config{}, LoadsRules: true},
 	{Name: "console-sync", Config: &consolesync.Config{}, LoadsRules: true},
 	{Name: "eventlog", Config: &eventlog.Config{}, LoadsRules: false},
+	{Name: "okta-backfill", Config: &oktabackfill.Config{}, LoadsRules: false},
 	{Name: Provision, Config: &provision.Config{}, LoadsRules: false},
 }
 

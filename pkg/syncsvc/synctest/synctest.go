@@ -20,6 +20,8 @@ import (
 	"github.com/idsync/idsync/pkg/guard"
 	"github.com/idsync/idsync/pkg/httpserver"
 	"github.com/idsync/idsync/pkg/logging"
+	"github.com/idsync/idsync/pkg/okta"
+	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/service"
 	"github.com/idsync/idsync/pkg/syncsvc"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
@@ -37,6 +39,12 @@ type Options struct {
 	Guard guard.Config
 	// Console lets the service read effective access (zero: not configured).
 	Console console.Config
+	// Okta gives the service Okta as a source (and okta-sync its provider);
+	// zero: not configured.
+	Okta okta.Config
+	// Reconcile configures the reconciliation (zero: on demand only, report
+	// by default); the service's Build sets Deps.Reconciler.
+	Reconcile reconcile.Config
 	// Settings of the consumer (zero: fast retries for tests).
 	Settings bus.Settings
 	// Server is a running server to use (nil: a fresh in-process one).
@@ -88,13 +96,16 @@ func Start(t testing.TB, spec syncsvc.Spec, o Options) *Harness {
 	if o.Console.Timeout == 0 {
 		o.Console.Timeout = 5 * time.Second
 	}
+	if o.Okta.Timeout == 0 {
+		o.Okta.Timeout = 5 * time.Second
+	}
 	cfg := syncsvc.Config{
 		Base: service.Base{
 			HTTP:      httpserver.Config{Addr: "127.0.0.1:0"},
 			Streams:   bus.StreamConfig{Replicas: 1, MaxAge: time.Hour, MaxBytes: 8 << 20, Duplicates: time.Hour, DLQMaxAge: time.Hour},
 			Namespace: string(ns), ManageTopology: true, LogLevel: "info",
 		},
-		Settings: syncsvc.Settings{Consumer: o.Settings, Guard: o.Guard, Console: o.Console, DryRun: o.DryRun},
+		Settings: syncsvc.Settings{Consumer: o.Settings, Guard: o.Guard, Console: o.Console, Okta: o.Okta, DryRun: o.DryRun, Reconcile: o.Reconcile},
 	}
 	getenv := func(k string) string { return o.Env[k] }
 	if o.Rules != "" {
@@ -127,6 +138,31 @@ func (h *Harness) Stop() {
 	case <-time.After(30 * time.Second):
 		h.t.Errorf("consumer did not stop")
 	}
+}
+
+// Reconcile asks the service for a reconciliation on its endpoint, as
+// `idsync reconcile` does, and returns the whole report (every item).
+func (h *Harness) Reconcile(req reconcile.Request) (reconcile.Report, error) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return reconcile.Ask(ctx, h.Conn.NC, h.NS, h.spec.Provider, req, reconcile.RequestOptions{})
+}
+
+// Reports returns the reconciliation reports on the events stream.
+func (h *Harness) Reports() []reconcile.Report {
+	h.t.Helper()
+	var out []reconcile.Report
+	for _, m := range h.stream(bus.StreamEvents) {
+		ev, err := events.Default().Decode(h.NS, m.Subject, m.Header, m.Data)
+		if err != nil {
+			continue
+		}
+		if p, ok := ev.Payload.(*eventsv1.ReconcileReport); ok {
+			out = append(out, reconcile.FromEvent(p))
+		}
+	}
+	return out
 }
 
 // Publish stores events on the events stream.

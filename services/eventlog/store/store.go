@@ -112,15 +112,25 @@ type Store interface {
 	// Query returns a page of matching records, newest first (Occurred, then
 	// Seq, descending).
 	Query(ctx context.Context, q Query) (Page, error)
-	// Person returns every record about a person (as UserID matches), for
-	// erasure.
+	// Person returns, for erasure, every record about a person (as UserID
+	// matches), every record in which they acted (as Actor matches), and
+	// every report record (IsReport) whose payload names them (Mentions;
+	// not for identifiers shorter than MinMention), oldest first.
 	Person(ctx context.Context, userID string) ([]Record, error)
 	// Forget pseudonymises every record about a person: identifying fields
-	// become pseudonym, payloads are dropped. It returns how many changed.
+	// become pseudonym, payloads are dropped; where they acted, the actor
+	// becomes pseudonym and the payload is dropped; a report record naming
+	// them (as Person finds it) loses its payload and keeps the rest. It
+	// returns how many changed (a record changed twice counts twice).
 	Forget(ctx context.Context, userID, pseudonym string) (int, error)
 	// Purge deletes records that occurred before cutoff, in small steps so
 	// that writes are not blocked; it returns how many were deleted.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
+	// Known reports which of ids are stored (as a record's ID), for
+	// publishers that must not send an event again once it has left the
+	// bus's duplicate window (the Okta System Log backfill). Ids not
+	// stored are absent from the map.
+	Known(ctx context.Context, ids []string) (map[string]bool, error)
 	// Ping checks that the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -17,9 +17,10 @@ var errNoUser = errors.New("empty user id")
 // Forget pseudonymises a person's records, as the SQLite store does: where
 // the person is the subject, the person fields become the pseudonym and
 // the client data and payload go; where the person acted, the actor becomes
-// the pseudonym and the payload goes. Erasure records are kept as they are.
-// The count is the sum of both, so a record in which the person is both
-// subject and actor counts twice.
+// the pseudonym and the payload goes; a report whose payload names them
+// (mentions) loses its payload and keeps the rest. Erasure records are kept
+// as they are. The count is the sum of the three, so a record in which the
+// person is both subject and actor counts twice.
 func (s *Store) Forget(ctx context.Context, userID, pseudonym string) (int, error) {
 	if err := s.errClosed("Forget"); err != nil {
 		return 0, err
@@ -38,6 +39,17 @@ func (s *Store) Forget(ctx context.Context, userID, pseudonym string) (int, erro
 		n = tag.RowsAffected()
 		tag, err = tx.Exec(ctx, `UPDATE records SET actor = $1, actor_id = '', payload = NULL
 			WHERE kind <> '`+store.KindErasure+`' AND (actor = $2 OR (actor_id = $2 AND actor_id <> ''))`, text(pseudonym), text(userID))
+		if err != nil {
+			return err
+		}
+		n += tag.RowsAffected()
+		// The reports naming them: only the payload goes (the counts and
+		// the rest are no one's). Those already changed above have none left.
+		cond, args := mentions(userID, 0)
+		if cond == "" {
+			return nil
+		}
+		tag, err = tx.Exec(ctx, `UPDATE records SET payload = NULL WHERE kind <> '`+store.KindErasure+`' AND `+cond, args...)
 		n += tag.RowsAffected()
 		return err
 	})

@@ -26,11 +26,20 @@ func TestSearchesUseTheIndexes(t *testing.T) {
 		cond, args := where(q)
 		return `SELECT count(*) FROM records` + cond, args
 	}
+	// Erasure's: Person, and the reports Forget drops the payloads of.
+	person := func(q store.Query) (string, []any) { return personSQL(q.UserID) }
+	reports := func(q store.Query) (string, []any) {
+		cond, args := mentions(q.UserID)
+		return `SELECT seq FROM records WHERE kind <> 'erasure' AND ` + cond, args
+	}
 	cases := []struct {
 		name string
 		sql  func(store.Query) (string, []any)
 		q    store.Query
 	}{
+		{"person for erasure", person, store.Query{UserID: "Ann@Example.com"}},
+		{"person for erasure, too short for reports", person, store.Query{UserID: "an"}},
+		{"reports naming a person", reports, store.Query{UserID: "a<b>@example.com"}},
 		{"page by user", search, store.Query{UserID: "Ann@Example.com"}},
 		{"count by user", count, store.Query{UserID: "00uann"}},
 		{"page by actor", search, store.Query{Actor: "admin@example.com"}},

@@ -155,6 +155,38 @@ const (
 	matchActor  = `(actor = ? OR (actor_id = ? AND actor_id <> ''))`
 )
 
+// mentions finds the report records (store.IsReport) whose payload names
+// the person (store.Needles): ASCII letters lower-cased, as the needles
+// are, and compared as bytes. The type is a literal so that the partial
+// index records_reports answers it: the payloads read are the reports',
+// never the whole table's. Empty when the identifier is too short to look
+// for.
+func mentions(userID string) (string, []any) {
+	needles := store.Needles(userID)
+	if len(needles) == 0 {
+		return "", nil
+	}
+	alts := make([]string, len(needles))
+	args := make([]any, len(needles))
+	for i, n := range needles {
+		alts[i] = `instr(CAST(lower(CAST(payload AS TEXT)) AS BLOB), ?) > 0`
+		args[i] = n
+	}
+	return `(type = '` + store.TypeReport + `' AND person_id = '' AND person_email = '' AND person_login = ''
+		AND (` + strings.Join(alts, ` OR `) + `))`, args
+}
+
+// personSQL selects every record Person returns, oldest first.
+func personSQL(userID string) (string, []any) {
+	low := strings.ToLower(userID)
+	cond, args := matchPerson+` OR `+matchActor, []any{userID, low, low, userID, userID}
+	if m, margs := mentions(userID); m != "" {
+		cond += ` OR ` + m
+		args = append(args, margs...)
+	}
+	return `SELECT seq, ` + columns + ` FROM records WHERE ` + cond + ` ORDER BY occurred, seq`, args
+}
+
 // errNoUser refuses an empty user id: it would match every record that
 // lacks an email, login or actor id.
 var errNoUser = errors.New("sqlite: empty user id")
@@ -247,15 +279,14 @@ func scan(rows *sql.Rows) (store.Record, error) {
 	return r, nil
 }
 
-// Person returns every record about a person, oldest first.
+// Person returns every record about a person, in which they acted, or
+// (a report) whose payload names them, oldest first.
 func (s *Store) Person(ctx context.Context, userID string) ([]store.Record, error) {
 	if userID == "" {
 		return nil, errNoUser
 	}
-	low := strings.ToLower(userID)
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, `+columns+` FROM records
-		WHERE `+matchPerson+` OR `+matchActor+`
-		ORDER BY occurred, seq`, userID, low, low, userID, userID)
+	sel, args := personSQL(userID)
+	rows, err := s.r.QueryContext(ctx, sel, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -271,7 +302,8 @@ func (s *Store) Person(ctx context.Context, userID string) ([]store.Record, erro
 	return out, rows.Err()
 }
 
-// Forget pseudonymises a person's records.
+// Forget pseudonymises a person's records and drops the payloads of the
+// reports that name them.
 func (s *Store) Forget(ctx context.Context, userID, pseudonym string) (int, error) {
 	if userID == "" {
 		return 0, errNoUser
@@ -294,10 +326,21 @@ func (s *Store) Forget(ctx context.Context, userID, pseudonym string) (int, erro
 		return 0, fmt.Errorf("sqlite: forget: %w", err)
 	}
 	m, _ := res.RowsAffected()
+	n += m
+	// The reports naming them: only the payload goes (the counts and the
+	// rest are no one's). Those already changed above have none left.
+	if cond, args := mentions(userID); cond != "" {
+		res, err = tx.ExecContext(ctx, `UPDATE records SET payload = NULL WHERE kind <> 'erasure' AND `+cond, args...)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: forget: %w", err)
+		}
+		m, _ = res.RowsAffected()
+		n += m
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
 	}
-	return int(n + m), nil
+	return int(n), nil
 }
 
 // purgeBatch is how many rows one purge step deletes: small enough that the

@@ -40,11 +40,13 @@ func Run(t *testing.T, open Opener) {
 	t.Run("order and pages", func(t *testing.T) { orderAndPages(t, open(t)) })
 	t.Run("keyset pages are stable under concurrent inserts", func(t *testing.T) { stableUnderInserts(t, open(t)) })
 	t.Run("forget pseudonymises a person", func(t *testing.T) { forget(t, open(t)) })
+	t.Run("person and forget find the reports naming a person", func(t *testing.T) { reports(t, open(t)) })
 	t.Run("purge deletes old records only", func(t *testing.T) { purge(t, open(t)) })
 	t.Run("records across months: order, keyset pages and purge", func(t *testing.T) { acrossMonths(t, open(t)) })
 	t.Run("a record matching in several fields is found once", func(t *testing.T) { matchedTwice(t, open(t)) })
 	t.Run("a record without payload has none", func(t *testing.T) { noPayload(t, open(t)) })
 	t.Run("an empty user id finds and forgets nobody", func(t *testing.T) { emptyUser(t, open(t)) })
+	t.Run("known reports the stored ids among those asked", func(t *testing.T) { known(t, open(t)) })
 }
 
 func insert(t *testing.T, s store.Store, recs ...store.Record) int {

@@ -55,6 +55,7 @@ func New(o Options) (*Client, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	base = counting{next: base}
 	reg := o.Registerer
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -109,6 +110,9 @@ type Invitation struct {
 	// Role is the invitation's role: direct_member or admin.
 	Role    string
 	TeamIDs []int64
+	// TeamSlugs are the slugs of TeamIDs, in the same order (filled by
+	// OrgInvitations).
+	TeamSlugs []string
 }
 
 // Invitation roles.

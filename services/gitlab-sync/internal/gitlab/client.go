@@ -63,7 +63,7 @@ func New(o Options) (*Client, error) {
 		t.MaxIdleConnsPerHost = maxIdleConns
 		base = t
 	}
-	hc := &http.Client{Transport: ratelimit.New(base, ratelimit.GitLab, "gitlab", reg, ratelimit.MaxInFlight(o.MaxConcurrency)), Timeout: o.Timeout}
+	hc := &http.Client{Transport: ratelimit.New(counting{base}, ratelimit.GitLab, "gitlab", reg, ratelimit.MaxInFlight(o.MaxConcurrency)), Timeout: o.Timeout}
 	c, err := gl.NewClient(o.Token,
 		gl.WithBaseURL(o.URL),
 		gl.WithHTTPClient(hc),

@@ -24,6 +24,9 @@ type User struct {
 	ID                    int64
 	Username, Email, Name string
 	State                 string
+	// Bot marks group and project access tokens' users and service
+	// accounts: machines, never offboarded or removed by reconciliation.
+	Bot bool
 }
 
 // Key is the user's key in the ledger and in outcomes: the numeric id.
@@ -33,7 +36,7 @@ func (u User) Key() string { return strconv.FormatInt(u.ID, 10) }
 func (u User) Blocked() bool { return u.State == StateBlocked || u.State == StateLDAPBlocked }
 
 func userOf(u *gl.User) User {
-	return User{ID: u.ID, Username: u.Username, Email: u.Email, Name: u.Name, State: u.State}
+	return User{ID: u.ID, Username: u.Username, Email: u.Email, Name: u.Name, State: u.State, Bot: u.Bot}
 }
 
 const perPage = 100

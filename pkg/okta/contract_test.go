@@ -11,8 +11,8 @@ import (
 
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/errclass"
+	"github.com/idsync/idsync/pkg/okta"
 	"github.com/idsync/idsync/pkg/oktafake"
-	"github.com/idsync/idsync/services/okta-sync/internal/okta"
 )
 
 // These tests drive the fake through the real Okta SDK, so the fake is held

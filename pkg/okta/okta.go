@@ -1,5 +1,5 @@
 // Package okta adapts the Okta SDK (github.com/okta/okta-sdk-golang/v6) to
-// what okta-sync needs: users by login, groups by name, group creation and
+// what idsync needs: users by login, groups by name, group creation and
 // memberships. Every error is classified (pkg/errclass) from the HTTP status
 // and Okta's rate-limit headers; calls are paced from those headers.
 package okta
@@ -84,10 +84,28 @@ type Client struct {
 	lookups singleflight.Group
 }
 
+// Option adjusts New.
+type Option func(*options)
+
+type options struct{ scopes []string }
+
+// Scopes replaces the OAuth 2.0 scopes the service app asks for (default:
+// okta.users.read and okta.groups.manage, what the sync consumers use). Okta
+// refuses a token asking for a scope the app was not granted, so each
+// caller asks for what it uses: the System Log backfill okta.logs.read.
+func Scopes(scopes ...string) Option { return func(o *options) { o.scopes = scopes } }
+
 // New builds the SDK client. transport is the underlying RoundTripper (nil:
 // the default); the pacer wraps it.
-func New(cfg Config, transport http.RoundTripper, reg prometheus.Registerer) (*Client, error) {
-	pacer := ratelimit.New(transport, ratelimit.Okta, "okta", reg, ratelimit.MaxInFlight(cfg.MaxConcurrency))
+func New(cfg Config, transport http.RoundTripper, reg prometheus.Registerer, with ...Option) (*Client, error) {
+	o := options{scopes: []string{"okta.users.read", "okta.groups.manage"}}
+	for _, opt := range with {
+		opt(&o)
+	}
+	if transport == nil {
+		transport = ratelimit.PooledTransport()
+	}
+	pacer := ratelimit.New(counting{transport}, ratelimit.Okta, "okta", reg, ratelimit.MaxInFlight(cfg.MaxConcurrency))
 	opts := []okta.ConfigSetter{
 		okta.WithOrgUrl(cfg.OrgURL),
 		// GETs cached for minutes would hide the changes idsync makes.
@@ -104,7 +122,7 @@ func New(cfg Config, transport http.RoundTripper, reg prometheus.Registerer) (*C
 			return nil, fmt.Errorf("IDSYNC_OKTA_PRIVATE_KEY_FILE: %w", err)
 		}
 		opts = append(opts, okta.WithAuthorizationMode("PrivateKey"), okta.WithClientId(cfg.ClientID),
-			okta.WithScopes([]string{"okta.users.read", "okta.groups.manage"}), okta.WithPrivateKey(string(pem)))
+			okta.WithScopes(o.scopes), okta.WithPrivateKey(string(pem)))
 		if cfg.PrivateKeyID != "" {
 			opts = append(opts, okta.WithPrivateKeyId(cfg.PrivateKeyID))
 		}
@@ -187,27 +205,25 @@ type groupResult struct {
 }
 
 func (c *Client) searchGroup(ctx context.Context, name string) (string, bool, error) {
-	if err := c.pacer.Check(); err != nil {
-		return "", false, c.classify("list groups", nil, err)
-	}
+	id := ""
 	// search= is exact (q= would be a prefix match, and unpaged).
-	groups, resp, err := c.api.GroupAPI.ListGroups(ctx).Search(fmt.Sprintf("profile.name eq %q", name)).Limit(200).Execute()
-	for {
-		if err := c.classify("list groups", resp, err); err != nil {
-			return "", false, err
+	err := pages(ctx, c, "list groups", func(after string) ([]okta.Group, *okta.APIResponse, error) {
+		req := c.api.GroupAPI.ListGroups(ctx).Search(fmt.Sprintf("profile.name eq %q", name)).Limit(200)
+		if after != "" {
+			req = req.After(after)
 		}
-		for _, g := range groups {
-			if groupName(g) == name {
-				c.groups.Store(name, g.GetId())
-				return g.GetId(), true, nil
-			}
+		return req.Execute()
+	}, func(g okta.Group) bool {
+		if groupName(g) == name {
+			id = g.GetId()
 		}
-		if resp == nil || !resp.HasNextPage() {
-			return "", false, nil
-		}
-		groups = nil
-		resp, err = resp.Next(&groups)
+		return id == ""
+	})
+	if err != nil || id == "" {
+		return "", false, err
 	}
+	c.groups.Store(name, id)
+	return id, true, nil
 }
 
 // CreateGroup creates an OKTA_GROUP.
@@ -226,7 +242,8 @@ func (c *Client) CreateGroup(ctx context.Context, name, description string) (str
 }
 
 // IsMember reports whether the user is in the group, reading the user's
-// groups page by page.
+// groups page by page. (The SDK's request for a user's groups takes no
+// cursor, so its follow-up pages go through the SDK's Next.)
 func (c *Client) IsMember(ctx context.Context, groupID, userID string) (bool, error) {
 	if err := c.pacer.Check(); err != nil {
 		return false, c.classify("list user groups", nil, err)
