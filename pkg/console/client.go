@@ -17,13 +17,16 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/idsync/idsync/pkg/callcount"
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/errclass"
+	"github.com/idsync/idsync/pkg/events"
 )
 
 // Config says how to reach the Console.
@@ -92,7 +95,7 @@ func New(cfg Config, transport http.RoundTripper) (*Client, error) {
 		pooled.MaxIdleConnsPerHost = 128
 		transport = pooled
 	}
-	transport = counting{transport}
+	transport = callcount.Transport(events.ProviderConsole, transport)
 	plain := &http.Client{Transport: transport, Timeout: cfg.Timeout}
 	cc := clientcredentials.Config{
 		ClientID:     cfg.ClientID,
@@ -237,6 +240,63 @@ type listing[T any] struct {
 	paged bool
 }
 
+// listPagesInFlight bounds the pages of one listing read at once.
+//
+// Pages were read one after the other, so a listing of P pages took P
+// round trips; every caller of FindUser waits for a listing that starts
+// after it asked (sharedReads), and a user absent from a company of several
+// pages waits for three (absentRereads). At 50 ms per call and ~1,000
+// people that was ≈ 1 s per event, the whole of console-sync's ceiling
+// (BENCHMARKS.md). Once page 1 has told the number of pages, the others
+// are read at once, a few at a time: the listing takes about two round
+// trips. It is no more a snapshot than before (paged stays true, so the
+// re-reads of absentRereads still apply); its pages are only read closer
+// together in time.
+const listPagesInFlight = 8
+
+// pagesAt reads pages 2..total of a listing, listPagesInFlight at a time,
+// and returns them in order; the first error cancels the others.
+func pagesAt[T any](ctx context.Context, c *Client, path string, query url.Values, perPage, total int) ([][]T, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([][]T, total-1)
+	var (
+		mu       sync.Mutex
+		firstErr error // the first to fail, not a page the cancellation stopped
+	)
+	sem := make(chan struct{}, listPagesInFlight)
+	var wg sync.WaitGroup
+	for page := 2; page <= total; page++ {
+		sem <- struct{}{}
+		if ctx.Err() != nil {
+			<-sem
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			q := url.Values{}
+			for k, v := range query {
+				q[k] = v
+			}
+			q.Set("page", strconv.Itoa(page))
+			q.Set("per_page", strconv.Itoa(perPage))
+			if _, err := c.do(ctx, http.MethodGet, path, q, nil, &out[page-2]); err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, ctx.Err()
+}
+
 // listAll is list with pages of perPage items, telling whether the listing
 // took several pages.
 func listAll[T any](ctx context.Context, c *Client, path string, query url.Values, perPage int) (listing[T], error) {
@@ -258,6 +318,16 @@ func listAll[T any](ctx context.Context, c *Client, path string, query url.Value
 		if terr == nil {
 			if page >= total {
 				return listing[T]{items: all, paged: page > 1}, nil
+			}
+			if page == 1 && total <= 10000 {
+				rest, err := pagesAt[T](ctx, c, path, query, perPage, total)
+				if err != nil {
+					return listing[T]{}, err
+				}
+				for _, items := range rest {
+					all = append(all, items...)
+				}
+				return listing[T]{items: all, paged: true}, nil
 			}
 			continue
 		}

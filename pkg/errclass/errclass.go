@@ -6,6 +6,7 @@
 package errclass
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -96,4 +97,24 @@ func DelayOf(err error) time.Duration {
 		return e.Delay
 	}
 	return 0
+}
+
+// SleepRateLimited waits out the delay a rate-limited error asks for, when
+// it is known and at most max: for work that must get through a quota
+// rather than give up on it (a reconciliation reading a whole org). It
+// returns false at once when err is not rate limited or its delay is
+// unknown or longer than max, and false when ctx ends first.
+func SleepRateLimited(ctx context.Context, err error, max time.Duration) bool {
+	d := DelayOf(err)
+	if Of(err) != RateLimited || d <= 0 || d > max {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

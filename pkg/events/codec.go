@@ -97,6 +97,9 @@ func Encode(ns Namespace, ev Event) (*nats.Msg, error) {
 		return nil, fmt.Errorf("events.Encode: %s carries %s, not %s", ev.Type.Name,
 			ev.Type.Payload.Descriptor().FullName(), ev.Payload.ProtoReflect().Descriptor().FullName())
 	}
+	if err := CheckAttributes(ev); err != nil {
+		return nil, fmt.Errorf("events.Encode %s: %w", ev.Type.Name, err)
+	}
 	if !ev.Time.IsZero() && !timeWritable(ev.Time) {
 		return nil, fmt.Errorf("events.Encode %s: time %s is outside the years 0000-9999 (UTC)", ev.Type.Name, ev.Time)
 	}

@@ -109,6 +109,13 @@ func TestEncodeRefusesIncompleteEvents(t *testing.T) {
 		"wrong payload": func(e *events.Event) { e.Payload = &eventsv1.Outcome{} },
 		"year 10000":    func(e *events.Event) { e.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
 		"year -1":       func(e *events.Event) { e.Time = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC) },
+		// What a header cannot carry unchanged, from any publisher.
+		"id of blanks":                func(e *events.Event) { e.ID = "   " },
+		"id with CRLF":                func(e *events.Event) { e.ID = "x\r\nNats-Msg-Id: y" },
+		"subject with NUL":            func(e *events.Event) { e.Subject = "00u\x00" },
+		"subject with trailing blank": func(e *events.Event) { e.Subject = "00u1 " },
+		"source with tab":             func(e *events.Event) { e.Source = "https://example.okta.com\t" },
+		"source with DEL":             func(e *events.Event) { e.Source = "urn:okta\x7f" },
 	}
 	for name, mutate := range tests {
 		ev := good
@@ -116,6 +123,39 @@ func TestEncodeRefusesIncompleteEvents(t *testing.T) {
 		if _, err := events.Encode(events.DefaultNamespace, ev); err == nil {
 			t.Errorf("%s: Encode accepted it", name)
 		}
+	}
+}
+
+func TestCheckAttributesNamesTheAttributeNotItsValue(t *testing.T) {
+	t.Parallel()
+	good := sampleEvents(t)["sync"]
+	tests := []struct {
+		name, attribute string
+		mutate          func(*events.Event)
+	}{
+		{"a valid event", "", func(*events.Event) {}},
+		{"an empty subject is allowed", "", func(e *events.Event) { e.Subject = "" }},
+		{"inner blanks are allowed", "", func(e *events.Event) { e.Subject = "Jane Doe" }},
+		{"non-ASCII is allowed", "", func(e *events.Event) { e.Subject = "ünal" }},
+		{"CR in the id", "id", func(e *events.Event) { e.ID = "secret\rvalue" }},
+		{"LF in the subject", "subject", func(e *events.Event) { e.Subject = "secret\nvalue" }},
+		{"leading blank in the source", "source", func(e *events.Event) { e.Source = " secret" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := good
+			tc.mutate(&ev)
+			err := events.CheckAttributes(ev)
+			var ae *events.AttributeError
+			switch {
+			case tc.attribute == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.attribute != "" && (!errors.As(err, &ae) || ae.Name != tc.attribute):
+				t.Fatalf("err = %v, want an AttributeError for %s", err, tc.attribute)
+			case err != nil && strings.Contains(err.Error(), "secret"):
+				t.Fatalf("the error shows the value: %v", err)
+			}
+		})
 	}
 }
 

@@ -2,14 +2,13 @@ package okta
 
 import (
 	"context"
-	"net/http"
 	"sync/atomic"
 	"time"
 
+	"github.com/idsync/idsync/pkg/callcount"
 	"github.com/idsync/idsync/pkg/errclass"
+	"github.com/idsync/idsync/pkg/events"
 )
-
-type callsKey struct{}
 
 // WithCallCounter returns a context under which every request the client
 // sends to the Okta adds one to n (each page of a listing included), so that
@@ -17,18 +16,7 @@ type callsKey struct{}
 // handled on the same client. Calls the pacer holds back are not sent and
 // not counted.
 func WithCallCounter(ctx context.Context, n *atomic.Int64) context.Context {
-	return context.WithValue(ctx, callsKey{}, n)
-}
-
-// counting is the transport closest to the network: it counts the requests
-// of contexts made by WithCallCounter.
-type counting struct{ next http.RoundTripper }
-
-func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
-	if n, ok := r.Context().Value(callsKey{}).(*atomic.Int64); ok {
-		n.Add(1)
-	}
-	return c.next.RoundTrip(r)
+	return callcount.With(ctx, events.ProviderOkta, n)
 }
 
 type quotaKey struct{}
@@ -47,19 +35,5 @@ func WaitForQuota(ctx context.Context, max time.Duration) context.Context {
 // the caller should return err.
 func waitQuota(ctx context.Context, err error) bool {
 	max, ok := ctx.Value(quotaKey{}).(time.Duration)
-	if !ok || errclass.Of(err) != errclass.RateLimited {
-		return false
-	}
-	d := errclass.DelayOf(err)
-	if d <= 0 || d > max {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return ok && errclass.SleepRateLimited(ctx, err, max)
 }

@@ -19,8 +19,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/idsync/idsync/pkg/callcount"
 	"github.com/idsync/idsync/pkg/config"
 	"github.com/idsync/idsync/pkg/errclass"
+	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/ratelimit"
 )
 
@@ -105,7 +107,7 @@ func New(cfg Config, transport http.RoundTripper, reg prometheus.Registerer, wit
 	if transport == nil {
 		transport = ratelimit.PooledTransport()
 	}
-	pacer := ratelimit.New(counting{transport}, ratelimit.Okta, "okta", reg, ratelimit.MaxInFlight(cfg.MaxConcurrency))
+	pacer := ratelimit.New(callcount.Transport(events.ProviderOkta, transport), ratelimit.Okta, "okta", reg, ratelimit.MaxInFlight(cfg.MaxConcurrency))
 	opts := []okta.ConfigSetter{
 		okta.WithOrgUrl(cfg.OrgURL),
 		// GETs cached for minutes would hide the changes idsync makes.

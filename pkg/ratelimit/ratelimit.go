@@ -181,9 +181,13 @@ func (b *releasingBody) Close() error {
 // PooledTransport is http.DefaultTransport keeping enough idle connections
 // per host for a consumer's workers: the default keeps 2, so concurrent
 // calls to one provider would reconnect (and pay TLS handshakes) each time.
+// It keeps as many as the default number of workers (256), and lifts the
+// default's limit of 100 idle connections over all hosts, which would
+// otherwise be the bound.
 func PooledTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 128
+	t.MaxIdleConnsPerHost = 256
+	t.MaxIdleConns = 0
 	return t
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/idsync/idsync/pkg/errclass"
 	"github.com/idsync/idsync/pkg/events"
@@ -13,7 +12,6 @@ import (
 	"github.com/idsync/idsync/pkg/outcome"
 	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/rules"
-	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 )
 
 // Apply converges one item through the handlers' code (addToCompany,
@@ -26,12 +24,12 @@ import (
 // have, not a member no rule wants. Okta is read again first: someone
 // reactivated since the diff stays.
 //
-// A rate-limited call is waited out (up to quotaWait, a few times) and the
+// A rate-limited call is waited out (up to reconcile.QuotaWait, a few times) and the
 // item applied again, which is safe: the current state is read first.
 func (r reconciler) Apply(ctx context.Context, ev events.Event, it reconcile.Item, opts reconcile.Options) (reconcile.Item, error) {
 	for attempt := 1; ; attempt++ {
 		got, err := r.apply(ctx, ev, it, opts)
-		if attempt == 5 || !waitQuota(ctx, err) {
+		if attempt == 5 || !reconcile.WaitQuota(ctx, err) {
 			return got, err
 		}
 	}
@@ -94,44 +92,7 @@ func (r reconciler) settle(ctx context.Context, ev events.Event, it reconcile.It
 		return it, err
 	}
 	if it.Result != reconcile.Failed {
-		it.Result, it.Detail = result(rec.Result), rec.Reason
+		it.Result, it.Detail = reconcile.ResultOf(rec.Result), rec.Reason
 	}
 	return it, nil
-}
-
-// result maps an outcome to what applying the item did.
-func result(r eventsv1.OutcomeResult) reconcile.Result {
-	switch r {
-	case outcome.Granted, outcome.Revoked:
-		return reconcile.Applied
-	case outcome.Unchanged:
-		return reconcile.AlreadyConverged
-	case outcome.Skipped:
-		return reconcile.Skipped
-	case outcome.Planned:
-		return reconcile.Planned
-	}
-	return reconcile.Failed
-}
-
-// quotaWait is the longest wait for a rate-limit reset during a
-// reconciliation: Okta's windows are a minute.
-const quotaWait = 2 * time.Minute
-
-// waitQuota sleeps through a rate-limited error's delay (up to quotaWait);
-// false when err is something else (the removal guard's pause, which is
-// also retried later, is for an operator to lift) or ctx ends first.
-func waitQuota(ctx context.Context, err error) bool {
-	d := errclass.DelayOf(err)
-	if errors.Is(err, guard.ErrPaused) || errclass.Of(err) != errclass.RateLimited || d <= 0 || d > quotaWait {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

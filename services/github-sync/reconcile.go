@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/idsync/idsync/pkg/console"
 	"github.com/idsync/idsync/pkg/events"
@@ -47,7 +46,7 @@ func (r *reconciler) Diff(ctx context.Context) ([]reconcile.Item, reconcile.Stat
 	// Okta's users are read in full, through a quota the other sync
 	// consumers spend too: wait for the resets rather than skip looking
 	// for the people Okta deprovisioned.
-	ctx = okta.WaitForQuota(ctx, oktaQuotaWait)
+	ctx = okta.WaitForQuota(ctx, reconcile.QuotaWait)
 	sc := &scan{r: r, noted: map[string]bool{}}
 	items, err := sc.run(ctx)
 	// What the scan cost, against each provider's rate limit.
@@ -85,10 +84,6 @@ func (sc *scan) run(ctx context.Context) ([]reconcile.Item, error) {
 	sc.st.Targets = sc.gh.listed()
 	return items, nil
 }
-
-// oktaQuotaWait is the longest wait for an Okta rate-limit reset during a
-// comparison: Okta's windows are a minute.
-const oktaQuotaWait = 2 * time.Minute
 
 // scan is one Diff's state.
 type scan struct {

@@ -143,7 +143,7 @@ func (r *reconciler) record(it reconcile.Item, person outcome.Person, res events
 // failure is the item's, recorded as a failed outcome, and the run goes on.
 func (r *reconciler) settle(ctx context.Context, ev events.Event, it reconcile.Item, person outcome.Person, recs []outcome.Record, err error) (reconcile.Item, error) {
 	if len(recs) > 0 {
-		it.Result, it.Detail = resultOf(recs[0].Result), recs[0].Reason
+		it.Result, it.Detail = reconcile.ResultOf(recs[0].Result), recs[0].Reason
 		if perr := r.s.d.Outcomes.Publish(ctx, ev, recs...); perr != nil && err == nil {
 			return it, perr
 		}
@@ -169,19 +169,4 @@ func (r *reconciler) settle(ctx context.Context, ev events.Event, it reconcile.I
 		}
 	}
 	return it, nil
-}
-
-// resultOf maps an outcome's result to the item's.
-func resultOf(res eventsv1.OutcomeResult) reconcile.Result {
-	switch res {
-	case outcome.Granted, outcome.Revoked:
-		return reconcile.Applied
-	case outcome.Unchanged:
-		return reconcile.AlreadyConverged
-	case outcome.Skipped:
-		return reconcile.Skipped
-	case outcome.Planned:
-		return reconcile.Planned
-	}
-	return reconcile.Failed
 }

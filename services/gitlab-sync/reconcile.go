@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/idsync/idsync/pkg/console"
 	"github.com/idsync/idsync/pkg/events"
@@ -94,7 +93,7 @@ func (r reconciler) Diff(ctx context.Context) (items []reconcile.Item, st reconc
 	// Okta's users are read in full, through a quota the other sync
 	// consumers spend too: wait for the resets rather than skip the
 	// comparison with Okta (a note nobody reads, and no offboarding).
-	ctx = okta.WaitForQuota(ctx, oktaQuotaWait)
+	ctx = okta.WaitForQuota(ctx, reconcile.QuotaWait)
 	defer func() {
 		st.Calls = map[string]int64{Provider: glCalls.Load()}
 		if n := consoleCalls.Load(); n > 0 {
@@ -125,10 +124,6 @@ func (r reconciler) Diff(ctx context.Context) (items []reconcile.Item, st reconc
 	st.People = len(sc.people)
 	return items, st, nil
 }
-
-// oktaQuotaWait is the longest wait for an Okta rate-limit reset during a
-// comparison: Okta's windows are a minute.
-const oktaQuotaWait = 2 * time.Minute
 
 // sortItems orders items by provider object, then person.
 func sortItems(items []reconcile.Item) {

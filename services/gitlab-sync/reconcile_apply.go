@@ -13,7 +13,6 @@ import (
 	"github.com/idsync/idsync/pkg/plan"
 	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/rules"
-	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 )
 
 // Apply converges one item through the code the events use: group
@@ -43,7 +42,7 @@ func (r reconciler) Apply(ctx context.Context, ev events.Event, it reconcile.Ite
 func (r reconciler) applyGrant(ctx context.Context, ev events.Event, it reconcile.Item) (reconcile.Item, error) {
 	t := plan.Target{Key: it.Target.Key, Kind: kindGroup, Name: it.Target.Name, Role: it.Role, RuleID: it.RuleID,
 		Context: rules.Context{CompanyID: it.CompanyID, ProjectID: it.ProjectID, EnvironmentID: it.EnvironmentID}}
-	recs, err := r.s.applier().Apply(ctx, ev, plan.Plan{Grant: []plan.Target{t}}, it.Person.ProviderID, outcomePerson(it.Person))
+	recs, err := r.s.applier().Apply(ctx, ev, plan.Plan{Grant: []plan.Target{t}}, it.Person.ProviderID, it.Person.Outcome())
 	return r.settle(ctx, ev, it, recs, err)
 }
 
@@ -56,7 +55,7 @@ func (r reconciler) applyRemove(ctx context.Context, ev events.Event, it reconci
 		it.Result, it.Detail = reconcile.Failed, err.Error()
 		return it, nil
 	}
-	person := outcomePerson(it.Person)
+	person := it.Person.Outcome()
 	rec := outcome.Record{RuleID: it.RuleID, Action: actionMemberRemove, Person: person, Role: it.Current,
 		Target: outcome.Target{Type: kindGroup, Name: it.Target.Name}}
 	g, managed, err := r.s.d.Ledger.Get(ctx, Provider, it.Target.Key, it.Person.ProviderID)
@@ -136,7 +135,7 @@ func (r reconciler) applyUser(ctx context.Context, ev events.Event, it reconcile
 		it.Result, it.Detail = reconcile.Skipped, "rule "+it.RuleID+" no longer creates GitLab users"
 		return it, nil
 	}
-	rec, err := r.s.ensureUser(ctx, rule.ID, rule.Actions.GitLab.User, outcomePerson(it.Person), it.Person.Login)
+	rec, err := r.s.ensureUser(ctx, rule.ID, rule.Actions.GitLab.User, it.Person.Outcome(), it.Person.Login)
 	if err != nil {
 		return r.settle(ctx, ev, it, nil, r.s.publishAndFail(ctx, ev, nil, rec, err))
 	}
@@ -151,7 +150,7 @@ func (r reconciler) applyOffboard(ctx context.Context, ev events.Event, it recon
 		it.Result, it.Detail = reconcile.Skipped, "rule "+it.RuleID+" no longer offboards GitLab users"
 		return it, nil
 	}
-	recs, err := r.s.offboard(ctx, ev, rule.ID, offboardMode(rule), outcomePerson(it.Person), nil)
+	recs, err := r.s.offboard(ctx, ev, rule.ID, offboardMode(rule), it.Person.Outcome(), nil)
 	if err != nil {
 		// offboard has published what it did and the failure.
 		return r.settle(ctx, ev, it, nil, err)
@@ -190,27 +189,8 @@ func (r reconciler) settle(ctx context.Context, ev events.Event, it reconcile.It
 		return it, err
 	}
 	last := recs[len(recs)-1]
-	it.Result, it.Detail = result(last.Result), last.Reason
+	it.Result, it.Detail = reconcile.ResultOf(last.Result), last.Reason
 	return it, nil
-}
-
-// result is an outcome's result as a reconciliation result.
-func result(r eventsv1.OutcomeResult) reconcile.Result {
-	switch r {
-	case outcome.Granted, outcome.Revoked:
-		return reconcile.Applied
-	case outcome.Unchanged:
-		return reconcile.AlreadyConverged
-	case outcome.Skipped:
-		return reconcile.Skipped
-	case outcome.Planned:
-		return reconcile.Planned
-	}
-	return reconcile.Failed
-}
-
-func outcomePerson(p reconcile.Person) outcome.Person {
-	return outcome.Person{SourceID: p.SourceID, Email: p.Email, Login: p.Login, ProviderID: p.ProviderID}
 }
 
 func findRule(rs []*rules.Rule, id string) *rules.Rule {

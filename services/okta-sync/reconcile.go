@@ -74,7 +74,7 @@ func (r reconciler) Diff(ctx context.Context) (items []reconcile.Item, st reconc
 	ctx = okta.WithCallCounter(console.WithCallCounter(ctx, &consoleCalls), &oktaCalls)
 	// A listing of a large org is longer than Okta's quota: wait for the
 	// resets rather than fail the comparison.
-	ctx = okta.WaitForQuota(ctx, quotaWait)
+	ctx = okta.WaitForQuota(ctx, reconcile.QuotaWait)
 	defer func() {
 		st.Calls = map[string]int64{events.ProviderOkta: oktaCalls.Load(), events.ProviderConsole: consoleCalls.Load()}
 	}()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/idsync/idsync/pkg/errclass"
 	"github.com/idsync/idsync/pkg/events"
@@ -14,7 +13,6 @@ import (
 	"github.com/idsync/idsync/pkg/plan"
 	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/rules"
-	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 )
 
 // Apply converges one item through the handlers' code path: memberships
@@ -22,14 +20,14 @@ import (
 // the ledger), group creation as console.create.project does it. Its
 // outcomes name ev, the report, as their cause.
 //
-// A spent Okta quota is waited out (up to quotaWait, a few times) and the
+// A spent Okta quota is waited out (up to reconcile.QuotaWait, a few times) and the
 // item applied again: a reconciliation converging a large drift meets the
 // quota by design, and stopping there would leave the rest for the next
 // run. Applying again is safe: the current state is read first.
 func (r reconciler) Apply(ctx context.Context, ev events.Event, it reconcile.Item, opts reconcile.Options) (reconcile.Item, error) {
 	for attempt := 1; ; attempt++ {
 		got, err := r.apply(ctx, ev, it, opts)
-		if attempt == 5 || !waitQuota(ctx, err) {
+		if attempt == 5 || !reconcile.WaitQuota(ctx, err) {
 			return got, err
 		}
 	}
@@ -148,45 +146,8 @@ func (r reconciler) settle(ctx context.Context, ev events.Event, it reconcile.It
 		}
 		if err == nil && it.Result != reconcile.Failed {
 			last := recs[len(recs)-1]
-			it.Result, it.Detail = result(last.Result), last.Reason
+			it.Result, it.Detail = reconcile.ResultOf(last.Result), last.Reason
 		}
 	}
 	return it, err
-}
-
-// result maps an outcome to what applying the item did.
-func result(r eventsv1.OutcomeResult) reconcile.Result {
-	switch r {
-	case outcome.Granted, outcome.Revoked:
-		return reconcile.Applied
-	case outcome.Unchanged:
-		return reconcile.AlreadyConverged
-	case outcome.Skipped:
-		return reconcile.Skipped
-	case outcome.Planned:
-		return reconcile.Planned
-	}
-	return reconcile.Failed
-}
-
-// quotaWait is the longest wait for a rate-limit reset during a
-// reconciliation: Okta's windows are a minute.
-const quotaWait = 2 * time.Minute
-
-// waitQuota sleeps through a rate-limited error's delay (up to quotaWait);
-// false when err is something else (the removal guard's pause, which is
-// also retried later, is for an operator to lift) or ctx ends first.
-func waitQuota(ctx context.Context, err error) bool {
-	d := errclass.DelayOf(err)
-	if errors.Is(err, guard.ErrPaused) || errclass.Of(err) != errclass.RateLimited || d <= 0 || d > quotaWait {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -2,11 +2,11 @@ package github
 
 import (
 	"context"
-	"net/http"
 	"sync/atomic"
-)
 
-type counterKey struct{}
+	"github.com/idsync/idsync/pkg/callcount"
+	"github.com/idsync/idsync/pkg/events"
+)
 
 // WithCallCounter returns a context under which every request the client sends
 // to GitHub (each page of a listing, each token minted) adds one to n, so
@@ -14,16 +14,5 @@ type counterKey struct{}
 // while events are handled on the same client. Requests the pacer holds
 // back locally are not sent and not counted.
 func WithCallCounter(ctx context.Context, n *atomic.Int64) context.Context {
-	return context.WithValue(ctx, counterKey{}, n)
-}
-
-// counting is the transport closest to the network: it counts the
-// requests of contexts made by WithCallCounter.
-type counting struct{ next http.RoundTripper }
-
-func (c counting) RoundTrip(r *http.Request) (*http.Response, error) {
-	if n, ok := r.Context().Value(counterKey{}).(*atomic.Int64); ok {
-		n.Add(1)
-	}
-	return c.next.RoundTrip(r)
+	return callcount.With(ctx, events.ProviderGitHub, n)
 }

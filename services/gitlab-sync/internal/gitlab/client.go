@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
+	"github.com/idsync/idsync/pkg/callcount"
+	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/ratelimit"
 )
 
@@ -63,7 +65,7 @@ func New(o Options) (*Client, error) {
 		t.MaxIdleConnsPerHost = maxIdleConns
 		base = t
 	}
-	hc := &http.Client{Transport: ratelimit.New(counting{base}, ratelimit.GitLab, "gitlab", reg, ratelimit.MaxInFlight(o.MaxConcurrency)), Timeout: o.Timeout}
+	hc := &http.Client{Transport: ratelimit.New(callcount.Transport(events.ProviderGitLab, base), ratelimit.GitLab, "gitlab", reg, ratelimit.MaxInFlight(o.MaxConcurrency)), Timeout: o.Timeout}
 	c, err := gl.NewClient(o.Token,
 		gl.WithBaseURL(o.URL),
 		gl.WithHTTPClient(hc),
