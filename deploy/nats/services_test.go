@@ -276,6 +276,26 @@ func operatorDoes(t *testing.T, _ *harness, c *client) {
 	if len(ann) != len(providers) {
 		t.Errorf("operator: %d announcements, want %d", len(ann), len(providers))
 	}
+	// status: each provider's last reconciliation and the backfill's
+	// cursors (read only; a bucket not created yet is no error)
+	rkv, err := js.KeyValue(ctx, ns.Stream(bus.BucketReconcile))
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		fatal("reconcile bucket", err)
+		for _, p := range providers {
+			_, err := reconcile.ReadState(ctx, rkv, p)
+			fatal("reconcile state", err)
+		}
+	}
+	bkv, err := js.KeyValue(ctx, ns.Stream(bus.BucketOktaBackfill))
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		fatal("backfill bucket", err)
+		keys, err := bkv.ListKeys(ctx)
+		fatal("backfill cursors", err)
+		for k := range keys.Keys() {
+			_, err := bkv.Get(ctx, k)
+			fatal("backfill cursor", err)
+		}
+	}
 	// guard status and resume
 	gkv, err := js.KeyValue(ctx, ns.Stream(bus.BucketGuard))
 	fatal("guard bucket", err)

@@ -3,6 +3,7 @@ package idsync_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,6 +52,43 @@ func TestAllInOneReconciles(t *testing.T) {
 		if !reportStored(t, p.natsURL, r.ID) {
 			t.Errorf("%s: report %s is not on the events stream", provider, r.ID)
 		}
+	}
+
+	// idsync status shows each provider's last run, and how far the System
+	// Log backfill (running against the demo's Okta fake) has read.
+	var st struct {
+		Providers []struct {
+			Provider   string             `json:"provider"`
+			Reconciled *reconcile.LastRun `json:"reconciled"`
+		} `json:"providers"`
+		Backfill []struct {
+			Org        string    `json:"org"`
+			ReadUpTo   time.Time `json:"read_up_to"`
+			LagSeconds float64   `json:"lag_seconds"`
+		} `json:"backfill"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := cli(t, p.natsURL, "status", "--json")
+		if err != nil || json.Unmarshal([]byte(out), &st) != nil {
+			t.Fatalf("status --json: %v\n%s", err, out)
+		}
+		if len(st.Backfill) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // polling for the backfill's first cursor
+	}
+	for _, pr := range st.Providers {
+		r := byProvider[pr.Provider]
+		if pr.Reconciled == nil || pr.Reconciled.ID != r.ID || pr.Reconciled.Result != reconcile.RunOK || pr.Reconciled.Remaining != r.Remaining {
+			t.Errorf("status of %s: reconciled %+v, want the run %s", pr.Provider, pr.Reconciled, r.ID)
+		}
+	}
+	if len(st.Backfill) != 1 || st.Backfill[0].ReadUpTo.IsZero() || st.Backfill[0].LagSeconds < 0 {
+		t.Errorf("status: backfill %+v, want the demo org's cursor", st.Backfill)
+	}
+	if out, err := cli(t, p.natsURL, "status"); err != nil || !strings.Contains(out, "LAST RECONCILED") || !strings.Contains(out, "OKTA SYSTEM LOG") {
+		t.Errorf("status: %v\n%s", err, out)
 	}
 }
 

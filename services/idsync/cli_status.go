@@ -17,6 +17,8 @@ import (
 	"github.com/idsync/idsync/pkg/bus"
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/guard"
+	"github.com/idsync/idsync/pkg/oktalog"
+	"github.com/idsync/idsync/pkg/reconcile"
 	"github.com/idsync/idsync/pkg/syncsvc"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 )
@@ -28,6 +30,17 @@ type statusReport struct {
 	// DLQ is the number of dead letters per consumer (subject idsync.dlq.<consumer>).
 	DLQ       map[string]uint64 `json:"dlq"`
 	Providers []providerStatus  `json:"providers"`
+	// Backfill is the Okta System Log backfill's cursor per org: how far
+	// the log has been read (empty when the backfill never ran).
+	Backfill []backfillStatus `json:"backfill"`
+}
+
+type backfillStatus struct {
+	Org string `json:"org"`
+	// ReadUpTo: every System Log event published before it was read and
+	// handled; LagSeconds is now minus it.
+	ReadUpTo   time.Time `json:"read_up_to"`
+	LagSeconds float64   `json:"lag_seconds"`
 }
 
 type streamStatus struct {
@@ -86,6 +99,8 @@ type providerStatus struct {
 	Since   time.Time `json:"since,omitzero"`
 	Version string    `json:"version,omitempty"`
 	Host    string    `json:"host,omitempty"`
+	// Reconciled is the provider's last reconciliation (absent: none yet).
+	Reconciled *reconcile.LastRun `json:"reconciled,omitempty"`
 }
 
 // runStatus is `idsync status`: streams, consumers, dead letters and the
@@ -115,7 +130,7 @@ func runStatus(ctx context.Context, args []string, getenv func(string) string, s
 var idsyncStreams = []string{bus.StreamEvents, bus.StreamOutcomes, bus.StreamDLQ}
 
 func gatherStatus(ctx context.Context, js jetstream.JetStream, ns events.Namespace) (statusReport, error) {
-	rep := statusReport{Streams: []streamStatus{}, Consumers: []consumerStatus{}, DLQ: map[string]uint64{}, Providers: []providerStatus{}}
+	rep := statusReport{Streams: []streamStatus{}, Consumers: []consumerStatus{}, DLQ: map[string]uint64{}, Providers: []providerStatus{}, Backfill: []backfillStatus{}}
 	infos, err := streamInfos(ctx, js, ns, "")
 	if err != nil {
 		return rep, err
@@ -152,8 +167,74 @@ func gatherStatus(ctx context.Context, js jetstream.JetStream, ns events.Namespa
 		}
 		rep.Consumers = append(rep.Consumers, cs)
 	}
-	rep.Providers, err = providerModes(ctx, js, ns)
+	if rep.Providers, err = providerModes(ctx, js, ns); err != nil {
+		return rep, err
+	}
+	if err := lastReconciliations(ctx, js, ns, rep.Providers); err != nil {
+		return rep, err
+	}
+	rep.Backfill, err = backfillCursors(ctx, js, ns, time.Now())
 	return rep, err
+}
+
+// lastReconciliations adds each provider's last reconciliation, from the
+// bucket every replica's runner records it in (read without creating it).
+func lastReconciliations(ctx context.Context, js jetstream.JetStream, ns events.Namespace, ps []providerStatus) error {
+	kv, err := js.KeyValue(ctx, ns.Stream(bus.BucketReconcile))
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("status: reconciliation bucket: %w", err)
+	}
+	for i := range ps {
+		st, err := reconcile.ReadState(ctx, kv, ps[i].Provider)
+		if err != nil {
+			return fmt.Errorf("status: %w", err)
+		}
+		if st.Last.ID != "" {
+			last := st.Last
+			ps[i].Reconciled = &last
+		}
+	}
+	return nil
+}
+
+// backfillCursors reads the System Log backfill's cursors (one per Okta
+// org), without creating the bucket.
+func backfillCursors(ctx context.Context, js jetstream.JetStream, ns events.Namespace, now time.Time) ([]backfillStatus, error) {
+	out := []backfillStatus{}
+	kv, err := js.KeyValue(ctx, ns.Stream(bus.BucketOktaBackfill))
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("status: backfill bucket: %w", err)
+	}
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("status: backfill bucket: %w", err)
+	}
+	var names []string
+	for k := range keys.Keys() {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		e, err := kv.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("status: backfill cursor %s: %w", k, err)
+		}
+		var c oktalog.Cursor
+		if err := json.Unmarshal(e.Value(), &c); err != nil || c.Time.IsZero() {
+			continue // not a cursor this version can read
+		}
+		out = append(out, backfillStatus{Org: c.Org, ReadUpTo: c.Time.UTC(), LagSeconds: now.Sub(c.Time).Seconds()})
+	}
+	return out, nil
 }
 
 func newStreamStatus(si *jetstream.StreamInfo) streamStatus {
@@ -307,7 +388,11 @@ func printStatus(w io.Writer, rep statusReport) error {
 			mode += " (" + p.Why + ")"
 		}
 		from := map[string]string{modeAnnounced: "announced at start", modeLastSeen: "last outcome (as last seen)", modeNone: "nothing yet"}[p.Source]
-		providers = append(providers, []string{p.Provider, p.Consumer, mode, from, when(p.Since), dash(p.Version)})
+		providers = append(providers, []string{p.Provider, p.Consumer, mode, from, when(p.Since), dash(p.Version), reconciled(p.Reconciled)})
+	}
+	var backfill [][]string
+	for _, b := range rep.Backfill {
+		backfill = append(backfill, []string{b.Org, when(b.ReadUpTo), (time.Duration(b.LagSeconds) * time.Second).String()})
 	}
 	e := &cliEnv{stdout: w}
 	for i, t := range []struct {
@@ -316,8 +401,12 @@ func printStatus(w io.Writer, rep statusReport) error {
 	}{
 		{[]string{"STREAM", "MESSAGES", "BYTES", "FIRST", "LAST", "MSGS USED", "BYTES USED"}, streams},
 		{[]string{"CONSUMER", "STREAM", "PENDING", "ACK PENDING", "REDELIVERED", "PULLS", "LAST ACTIVE", "DEAD LETTERS", "GUARD"}, consumers},
-		{[]string{"PROVIDER", "CONSUMER", "MODE", "KNOWN FROM", "SINCE", "VERSION"}, providers},
+		{[]string{"PROVIDER", "CONSUMER", "MODE", "KNOWN FROM", "SINCE", "VERSION", "LAST RECONCILED"}, providers},
+		{[]string{"OKTA SYSTEM LOG", "READ UP TO", "LAG"}, backfill},
 	} {
+		if len(t.rows) == 0 && t.header[0] == "OKTA SYSTEM LOG" {
+			continue // no backfill has run: nothing to say
+		}
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
@@ -337,6 +426,22 @@ func printStatus(w io.Writer, rep statusReport) error {
 		return err
 	}
 	return nil
+}
+
+// reconciled sums up a provider's last reconciliation for the table.
+func reconciled(r *reconcile.LastRun) string {
+	if r == nil {
+		return "never"
+	}
+	what := "report"
+	if r.Apply {
+		what = "apply"
+	}
+	s := fmt.Sprintf("%s %s, %s: %d found, %d remaining", when(r.Finished), what, r.Result, r.Items, r.Remaining)
+	if r.Error != "" {
+		s += " (" + r.Error + ")"
+	}
+	return s
 }
 
 func consumerNames(cs []consumerStatus) []string {
