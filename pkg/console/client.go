@@ -274,13 +274,7 @@ func pagesAt[T any](ctx context.Context, c *Client, path string, query url.Value
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			q := url.Values{}
-			for k, v := range query {
-				q[k] = v
-			}
-			q.Set("page", strconv.Itoa(page))
-			q.Set("per_page", strconv.Itoa(perPage))
-			if _, err := c.do(ctx, http.MethodGet, path, q, nil, &out[page-2]); err != nil {
+			if _, err := c.do(ctx, http.MethodGet, path, pageQuery(query, page, perPage), nil, &out[page-2]); err != nil {
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = err
@@ -297,19 +291,24 @@ func pagesAt[T any](ctx context.Context, c *Client, path string, query url.Value
 	return out, ctx.Err()
 }
 
+// pageQuery is query asking for one page of perPage items.
+func pageQuery(query url.Values, page, perPage int) url.Values {
+	q := make(url.Values, len(query)+2)
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("page", strconv.Itoa(page))
+	q.Set("per_page", strconv.Itoa(perPage))
+	return q
+}
+
 // listAll is list with pages of perPage items, telling whether the listing
 // took several pages.
 func listAll[T any](ctx context.Context, c *Client, path string, query url.Values, perPage int) (listing[T], error) {
 	var all []T
 	for page := 1; ; page++ {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		q.Set("page", strconv.Itoa(page))
-		q.Set("per_page", strconv.Itoa(perPage))
 		var items []T
-		resp, err := c.do(ctx, http.MethodGet, path, q, nil, &items)
+		resp, err := c.do(ctx, http.MethodGet, path, pageQuery(query, page, perPage), nil, &items)
 		if err != nil {
 			return listing[T]{}, err
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/idsync/idsync/pkg/oktafake"
 	"github.com/idsync/idsync/pkg/oktahook"
 	"github.com/idsync/idsync/pkg/oktalog"
+	"github.com/idsync/idsync/pkg/syncsvc/synctest"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 )
 
@@ -107,6 +108,7 @@ func testConfig() oktalog.Config {
 
 // instance is one running backfill, on its own NATS connection.
 type instance struct {
+	t      testing.TB
 	conn   *bus.Conn
 	reg    *prometheus.Registry
 	cancel context.CancelFunc
@@ -117,7 +119,7 @@ func (h *harness) start(cfg oktalog.Config, routing oktahook.Routing) *instance 
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	in := &instance{conn: h.connect(), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
+	in := &instance{t: h.t, conn: h.connect(), reg: prometheus.NewRegistry(), done: make(chan error, 1)}
 	client, err := okta.New(okta.Config{OrgURL: h.orgURL, APIToken: config.Secret(oktaToken), Timeout: 5 * time.Second}, nil, in.reg)
 	if err != nil {
 		h.t.Fatal(err)
@@ -157,7 +159,8 @@ func (in *instance) stop() {
 	select {
 	case <-in.done:
 	case <-time.After(20 * time.Second):
-		panic("the backfill did not stop")
+		in.t.Errorf("the backfill did not stop within 20 s of its cancellation")
+		return
 	}
 	in.done <- nil // later stops return at once
 }
@@ -250,13 +253,7 @@ func ids(evs []storedEvent) []string {
 // waitFor polls cond until it holds (a failure after 30 s).
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	synctest.Eventually(t, what, 30*time.Second, cond)
 }
 
 // lifecycle is a System Log event about a user, published at.

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/idsync/idsync/pkg/events"
+	"github.com/idsync/idsync/pkg/syncsvc/synctest"
 	eventsv1 "github.com/idsync/idsync/proto/gen/idsync/events/v1"
 )
 
@@ -111,13 +112,7 @@ func demoFakes(t *testing.T, p *process) map[string]string {
 
 func waitForCond(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	synctest.Eventually(t, what, 30*time.Second, cond)
 }
 
 // oktaRequest calls the demo's Okta with its API token.

@@ -19,6 +19,7 @@ import (
 	"github.com/idsync/idsync/pkg/bus/bustest"
 	"github.com/idsync/idsync/pkg/events"
 	"github.com/idsync/idsync/pkg/oktafake"
+	"github.com/idsync/idsync/pkg/syncsvc/synctest"
 	oktabackfill "github.com/idsync/idsync/services/okta-backfill"
 )
 
@@ -66,13 +67,7 @@ func (l *logBuffer) addr(t *testing.T) string {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	synctest.Eventually(t, what, 30*time.Second, cond)
 }
 
 func TestRunRefusesAnIncompleteConfiguration(t *testing.T) {
